@@ -1,0 +1,73 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import { type ManagedChild, spawnPrefixed, stopGroup } from './child-process-group.js'
+import { assertPortFree } from './ports.js'
+import { loadStack } from './stack.js'
+import { waitForHttp } from './wait-for-http.js'
+
+/**
+ * `pnpm dev`: starts the emulators, applies migrations, then the edge API, jobs worker, ml-node and
+ * web app, each with prefixed logs. Ctrl-C (or SIGTERM) stops every child's whole process group.
+ * It installs nothing: run `pnpm install` first (the README's command does both).
+ */
+async function main(): Promise<void> {
+  const stack = loadStack(process.env)
+  mkdirSync(stack.dataDir, { recursive: true })
+
+  const missing = stack.services.filter((service) => !existsSync(service.packageDir))
+  for (const service of missing) console.log(`[dev] ${service.name}: ${service.packageDir} not found, skipped`)
+  const services = stack.services.filter((service) => existsSync(service.packageDir))
+
+  for (const service of services) {
+    if (service.kind === 'service') {
+      await assertPortFree(service.port, stack.host, service.name, service.portEnv)
+    }
+  }
+
+  const running: ManagedChild[] = []
+  let stopping = false
+  const stopAll = async (exitCode: number) => {
+    if (stopping) return
+    stopping = true
+    console.log('[dev] stopping…')
+    await Promise.all(running.reverse().map((child) => stopGroup(child)))
+    process.exit(exitCode)
+  }
+  process.on('SIGINT', () => void stopAll(0))
+  process.on('SIGTERM', () => void stopAll(0))
+
+  for (const phase of stack.phases) {
+    const phaseServices = services.filter((service) => service.phase === phase)
+    await Promise.all(
+      phaseServices.map(async (service) => {
+        const managed = spawnPrefixed(service.name, service.command, service.args, {
+          cwd: service.cwd,
+          env: { ...process.env, ...service.env },
+        })
+        if (service.kind === 'task') {
+          const code = await managed.exited
+          if (code !== 0) throw new Error(`${service.name} failed with exit code ${code}`)
+          return
+        }
+        running.push(managed)
+        void managed.exited.then((code) => {
+          if (!stopping) {
+            console.log(`[dev] ${service.name} exited with code ${code}; stopping the stack`)
+            void stopAll(1)
+          }
+        })
+        await waitForHttp(service.readyUrl, service.readyTimeoutMs, managed.isAlive)
+        console.log(`[dev] ${service.name} ready at ${service.publicUrl}`)
+      }),
+    ).catch(async (error: unknown) => {
+      console.error(`[dev] ${error instanceof Error ? error.message : String(error)}`)
+      await stopAll(1)
+    })
+    if (stopping) return
+  }
+  console.log(`[dev] stack is up: API ${stack.apiUrl}  web ${stack.webUrl}  (Ctrl-C stops everything)`)
+}
+
+main().catch((error: unknown) => {
+  console.error(`[dev] ${error instanceof Error ? error.message : String(error)}`)
+  process.exit(1)
+})
