@@ -132,16 +132,16 @@ describe('jobs worker behind QStash (wrangler dev + emulator)', () => {
   })
 
   it('answers an unknown job type with 489 + Upstash-NonRetryable-Error; it lands in the DLQ', async () => {
-    // Real QStash stops retrying on this answer. The emulator (as of writing) still retries it,
-    // so `retries: 1` keeps this test short and `retried` is not asserted.
+    // QStash stops retrying on this answer, so with three retries allowed there is one attempt.
     const { messageId } = await client.publishJSON({
       url: `${worker.url}/jobs/system.unknown`,
       body: {},
-      retries: 1,
+      retries: 3,
       failureCallback: `${callbacks.url}/failure`,
     })
     const callback = await readCallback(await callbackFor(messageId, '/failure'))
     expect(callback.status).toBe(489)
+    expect(callback.retried).toBe(0)
     expect(JSON.stringify(callback.header).toLowerCase()).toContain('upstash-nonretryable-error')
     expect(decode(callback.body)).toMatchObject({ error: { code: 'unknown_job_type' } })
     const dlq = await client.dlq.listMessages()

@@ -1,0 +1,187 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Client } from '@upstash/qstash'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startQStashEmulator } from './index'
+import { type Endpoint, startEndpoint, waitFor } from './test-support'
+
+let endpoint: Endpoint
+const dirs: string[] = []
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'qstash-emu-'))
+  dirs.push(dir)
+  return dir
+}
+
+beforeAll(async () => {
+  endpoint = await startEndpoint()
+})
+
+afterAll(async () => {
+  await endpoint.close()
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
+
+function countById(path: string): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const d of endpoint.deliveries) {
+    if (d.path !== path) continue
+    const id = d.headers['upstash-message-id'] as string
+    counts.set(id, (counts.get(id) ?? 0) + 1)
+  }
+  return counts
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const port = (server.address() as { port: number }).port
+  await new Promise<void>((r) => server.close(() => r()))
+  return port
+}
+
+function startCli(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  let out = ''
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts'], {
+    cwd: join(import.meta.dirname, '..'),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  child.stdout?.on('data', (c: Buffer) => {
+    out += c.toString()
+  })
+  child.stderr?.on('data', (c: Buffer) => {
+    out += c.toString()
+  })
+  return { child, output: () => out }
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode)
+    else child.once('exit', (code) => resolve(code))
+  })
+
+describe('durability', () => {
+  it('a close and restart mid-backlog delivers every message exactly once', async () => {
+    const dataDir = tempDir()
+    endpoint.setHandler((d) => (d.path === '/backlog' ? { status: 200, delayMs: 15 } : undefined))
+    const first = await startQStashEmulator({
+      port: 0,
+      dataDir,
+      timeScale: 0.01,
+      maxConcurrency: 4,
+    })
+    const client = new Client({ baseUrl: first.url, token: first.token, retry: false })
+    const published: string[] = []
+    for (let i = 0; i < 4; i++) {
+      const batch = await client.batch(
+        Array.from({ length: 50 }, (_, j) => ({
+          url: `${endpoint.url}/backlog`,
+          body: `${i * 50 + j}`,
+        })),
+      )
+      published.push(...batch.map((r) => (r as { messageId: string }).messageId))
+    }
+    expect(new Set(published).size).toBe(200)
+    await waitFor(() => countById('/backlog').size >= 60, 10_000, '60 deliveries')
+    await first.close()
+    const deliveredBefore = countById('/backlog').size
+    expect(deliveredBefore).toBeLessThan(200)
+
+    const second = await startQStashEmulator({
+      port: 0,
+      dataDir,
+      timeScale: 0.01,
+      maxConcurrency: 8,
+    })
+    try {
+      await waitFor(() => countById('/backlog').size === 200, 15_000, 'all 200 delivered')
+      const counts = countById('/backlog')
+      expect([...counts.keys()].sort()).toEqual([...published].sort())
+      expect([...counts.values()].every((n) => n === 1)).toBe(true)
+    } finally {
+      await second.close()
+    }
+  })
+
+  it('a killed process loses no acknowledged message, schedule, queue or DLQ entry', async () => {
+    const dataDir = tempDir()
+    const port = await freePort()
+    const cli = startCli({
+      QSTASH_EMULATOR_PORT: String(port),
+      QSTASH_EMULATOR_DATA_DIR: dataDir,
+      QSTASH_EMULATOR_TIME_SCALE: '0.01',
+    })
+    await waitFor(() => cli.output().includes('ready on'), 15_000, 'the CLI to start')
+    const auth = new Client({
+      baseUrl: `http://127.0.0.1:${port}`,
+      token: 'eyJVc2VySUQiOiJkZWZhdWx0VXNlciIsIlBhc3N3b3JkIjoiZGVmYXVsdFBhc3N3b3JkIn0=',
+      retry: false,
+    })
+    endpoint.setHandler((d) => (d.path === '/to-dlq' ? { status: 500 } : undefined))
+    await auth.publish({ url: `${endpoint.url}/to-dlq`, body: 'dead', retries: 0 })
+    await waitFor(
+      async () => (await auth.dlq.listMessages()).messages.length === 1,
+      5000,
+      'a DLQ entry',
+    )
+    await auth.queue({ queueName: 'kept' }).upsert({ parallelism: 2 })
+    const { scheduleId } = await auth.schedules.create({
+      destination: `${endpoint.url}/sched`,
+      cron: '0 0 1 1 *',
+    })
+    // 60 s delay at timeScale 0.01 → due 600 ms after publish; the process dies before that
+    const batch = await auth.batch(
+      Array.from({ length: 50 }, (_, i) => ({
+        url: `${endpoint.url}/survivor`,
+        body: `${i}`,
+        delay: 60,
+      })),
+    )
+    const ids = batch.map((r) => (r as { messageId: string }).messageId)
+    cli.child.kill('SIGKILL')
+    await exited(cli.child)
+    expect(countById('/survivor').size).toBe(0)
+
+    const restarted = await startQStashEmulator({ port: 0, dataDir, timeScale: 0.01 })
+    try {
+      const again = new Client({ baseUrl: restarted.url, token: restarted.token, retry: false })
+      await waitFor(
+        () => countById('/survivor').size === 50,
+        10_000,
+        'all 50 delivered after restart',
+      )
+      expect([...countById('/survivor').keys()].sort()).toEqual([...ids].sort())
+      expect((await again.dlq.listMessages()).messages).toHaveLength(1)
+      expect((await again.queue({ queueName: 'kept' }).get()).parallelism).toBe(2)
+      expect((await again.schedules.get(scheduleId)).cron).toBe('0 0 1 1 *')
+    } finally {
+      await restarted.close()
+    }
+  }, 40_000)
+
+  it('the CLI prints its ready line without secrets, stops on SIGTERM, and reports a busy port', async () => {
+    const port = await freePort()
+    const cli = startCli({ QSTASH_EMULATOR_PORT: String(port), QSTASH_TOKEN: 'tok-very-secret' })
+    await waitFor(() => cli.output().includes('ready on'), 15_000, 'the CLI to start')
+    expect(cli.output()).toContain(
+      `qstash emulator ready on http://127.0.0.1:${port} (memory only)`,
+    )
+    const busy = startCli({ QSTASH_EMULATOR_PORT: String(port) })
+    expect(await exited(busy.child)).toBe(1)
+    expect(busy.output()).toContain(
+      `qstash emulator: port ${port} is already in use (set QSTASH_EMULATOR_PORT)`,
+    )
+    cli.child.kill('SIGTERM')
+    expect(await exited(cli.child)).toBe(0)
+    expect(cli.output()).not.toContain('tok-very-secret')
+    const bad = startCli({ QSTASH_EMULATOR_TIME_SCALE: 'fast' })
+    expect(await exited(bad.child)).toBe(1)
+    expect(bad.output()).toContain('QSTASH_EMULATOR_TIME_SCALE')
+  }, 40_000)
+})

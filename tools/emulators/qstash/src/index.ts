@@ -1,0 +1,71 @@
+/**
+ * A local stand-in for Upstash QStash's v2 REST API: the official `@upstash/qstash` Client and
+ * Receiver work against it offline, and it really delivers messages by HTTP.
+ */
+
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createApi } from './api'
+import { type QStashEmulatorOptions, resolveOptions } from './config'
+import { Engine } from './engine'
+import { Signer } from './signing'
+import { Store } from './store'
+
+export { DEV_CREDENTIALS, type QStashEmulatorOptions, qstashEmulatorOptionsFromEnv } from './config'
+
+export interface QStashEmulator {
+  port: number
+  url: string
+  token: string
+  currentSigningKey: string
+  nextSigningKey: string
+  /** Stops accepting requests, lets in-flight deliveries finish, persists state. */
+  close(): Promise<void>
+}
+
+export async function startQStashEmulator(
+  options: QStashEmulatorOptions = {},
+): Promise<QStashEmulator> {
+  const resolved = resolveOptions(options)
+  const store = new Store(resolved.dataDir)
+  const engine = new Engine(store, resolved, new Signer(resolved.currentSigningKey))
+  const app = createApi(engine, resolved)
+  const server = createServer({ keepAliveTimeout: 65_000 }, app.listener)
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => {
+      server.off('listening', onListening)
+      reject(error)
+    }
+    const onListening = () => {
+      server.off('error', onError)
+      resolve()
+    }
+    server.once('error', onError)
+    server.once('listening', onListening)
+    server.listen(resolved.port, resolved.host)
+  }).catch(async (error) => {
+    await store.close()
+    throw error
+  })
+  engine.start()
+  const port = (server.address() as AddressInfo).port
+  const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host
+  let closing: Promise<void> | undefined
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    token: resolved.token,
+    currentSigningKey: resolved.currentSigningKey,
+    nextSigningKey: resolved.nextSigningKey,
+    close() {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+        server.closeAllConnections()
+        await engine.stop()
+        await closed
+        await store.close()
+      })()
+      return closing
+    },
+  }
+}
