@@ -1,0 +1,46 @@
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
+import { defineConfig } from 'vitest/config'
+
+// Two projects: `workers` runs the app inside workerd (the real runtime) against the emulators
+// started by test/global-setup.ts; `node` runs checks that need Node-only tools (the OpenAPI
+// validator compiles schemas with `new Function`, which workerd forbids).
+export default defineConfig({
+  test: {
+    // At the root, not in the workers project: that project's Vite config resolves modules for
+    // workerd, which breaks Node-only packages (ioredis) the emulators load.
+    globalSetup: ['./test/global-setup.ts'],
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: '../../wrangler.toml' },
+            miniflare: {
+              bindings: {
+                ...inject('stackEnv'),
+                ENVIRONMENT: 'test',
+                LOG_LEVEL: 'warn',
+                // No ml-node runs in these tests; health reports it as not configured.
+                ML_NODE_URL: '',
+                JOBS_WORKER_URL: '',
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'workers',
+          include: ['src/**/*.test.ts'],
+          exclude: ['src/**/*.node.test.ts'],
+          hookTimeout: 60_000,
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: 'node',
+          include: ['src/**/*.node.test.ts'],
+          environment: 'node',
+        },
+      },
+    ],
+  },
+})

@@ -1,0 +1,7 @@
+export { createFreshDatabase, type FreshDatabase, freshDatabaseName } from './fresh-database'
+export {
+  startTestStack,
+  type TestStack,
+  type TestStackEnv,
+  type TestStackOptions,
+} from './stack'
