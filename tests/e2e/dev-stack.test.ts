@@ -37,7 +37,10 @@ function isListening(port: number): Promise<boolean> {
 function waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void> {
   return new Promise((resolveWait, reject) => {
     const deadline = setTimeout(
-      () => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${output.slice(-4000)}`)),
+      () =>
+        reject(
+          new Error(`timed out waiting for ${pattern}; output so far:\n${output.slice(-4000)}`),
+        ),
       timeoutMs,
     )
     const check = () => {
@@ -111,7 +114,9 @@ describe('pnpm dev', () => {
     })
     const code = await new Promise<number | null>((resolveExit) => second.once('exit', resolveExit))
     expect(code).not.toBe(0)
-    expect(secondOutput).toMatch(new RegExp(`port ${ports.NEON_EMULATOR_PORT} \\(neon\\) is already in use`))
+    expect(secondOutput).toMatch(
+      new RegExp(`port ${ports.NEON_EMULATOR_PORT} \\(neon\\) is already in use`),
+    )
   })
 
   it('stops every child on SIGINT, leaving no port open', async () => {

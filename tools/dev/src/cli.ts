@@ -14,7 +14,8 @@ async function main(): Promise<void> {
   mkdirSync(stack.dataDir, { recursive: true })
 
   const missing = stack.services.filter((service) => !existsSync(service.packageDir))
-  for (const service of missing) console.log(`[dev] ${service.name}: ${service.packageDir} not found, skipped`)
+  for (const service of missing)
+    console.log(`[dev] ${service.name}: ${service.packageDir} not found, skipped`)
   const services = stack.services.filter((service) => existsSync(service.packageDir))
 
   for (const service of services) {
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', () => void stopAll(0))
   process.on('SIGTERM', () => void stopAll(0))
+  process.on('SIGHUP', () => void stopAll(0))
 
   for (const phase of stack.phases) {
     const phaseServices = services.filter((service) => service.phase === phase)
@@ -64,7 +66,9 @@ async function main(): Promise<void> {
     })
     if (stopping) return
   }
-  console.log(`[dev] stack is up: API ${stack.apiUrl}  web ${stack.webUrl}  (Ctrl-C stops everything)`)
+  console.log(
+    `[dev] stack is up: API ${stack.apiUrl}  web ${stack.webUrl}  (Ctrl-C stops everything)`,
+  )
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,12 @@
 import { createServer } from 'node:net'
 
 /** Resolves when nothing listens on host:port; rejects with a message naming the port otherwise. */
-export function assertPortFree(port: number, host: string, owner: string, envName: string): Promise<void> {
+export function assertPortFree(
+  port: number,
+  host: string,
+  owner: string,
+  envName: string,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', (error: NodeJS.ErrnoException) => {

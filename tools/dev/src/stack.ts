@@ -1,6 +1,13 @@
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import {
+  DEFAULT_POSTGRES_URL,
+  neonEmulatorOptionsFromEnv,
+  PGLITE_CONNECTION_STRING,
+} from '@synthstack/emulator-neon'
+import { DEV_CREDENTIALS, qstashEmulatorOptionsFromEnv } from '@synthstack/emulator-qstash'
+import { DEFAULT_TOKEN, redisEmulatorOptionsFromEnv } from '@synthstack/emulator-redis'
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 
@@ -64,12 +71,14 @@ export function loadStack(env: NodeJS.ProcessEnv): Stack {
     web: port(env, 'WEB_PORT', 3050),
   }
   const url = (p: number) => `http://${host}:${p}`
-  const neonBackend = env.NEON_EMULATOR_BACKEND || 'pglite'
+  // The emulators read the same variables; taking their loaders keeps both sides in step.
+  const neonOptions = neonEmulatorOptionsFromEnv(env)
   const databaseUrl =
-    neonBackend === 'postgres'
-      ? env.NEON_EMULATOR_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test'
-      : 'postgres://postgres:postgres@localhost:5432/postgres'
-  const redisToken = env.REDIS_EMULATOR_TOKEN || 'synthstack-dev-token'
+    neonOptions.backend === 'postgres'
+      ? (neonOptions.postgresUrl ?? DEFAULT_POSTGRES_URL)
+      : PGLITE_CONNECTION_STRING
+  const redisToken = redisEmulatorOptionsFromEnv(env).token ?? DEFAULT_TOKEN
+  const qstashOptions = qstashEmulatorOptionsFromEnv(env)
   const mlToken = env.ML_NODE_API_KEY || 'synthstack-ml-dev-token'
 
   // Every URL a worker needs is derived from the ports above, so overriding one port keeps the
@@ -80,6 +89,10 @@ export function loadStack(env: NodeJS.ProcessEnv): Stack {
     UPSTASH_REDIS_REST_URL: url(ports.redis),
     UPSTASH_REDIS_REST_TOKEN: redisToken,
     QSTASH_URL: url(ports.qstash),
+    QSTASH_TOKEN: qstashOptions.token ?? DEV_CREDENTIALS.token,
+    QSTASH_CURRENT_SIGNING_KEY:
+      qstashOptions.currentSigningKey ?? DEV_CREDENTIALS.currentSigningKey,
+    QSTASH_NEXT_SIGNING_KEY: qstashOptions.nextSigningKey ?? DEV_CREDENTIALS.nextSigningKey,
     JOBS_WORKER_URL: url(ports.jobs),
     ML_NODE_URL: url(ports.ml),
     ML_NODE_API_KEY: mlToken,
@@ -218,7 +231,14 @@ export function loadStack(env: NodeJS.ProcessEnv): Stack {
       phase: 'apps',
       packageDir: webDir,
       command: process.execPath,
-      args: [join(webDir, 'node_modules/vite/bin/vite.js'), '--host', host, '--port', String(ports.web), '--strictPort'],
+      args: [
+        join(webDir, 'node_modules/vite/bin/vite.js'),
+        '--host',
+        host,
+        '--port',
+        String(ports.web),
+        '--strictPort',
+      ],
       cwd: webDir,
       env: { VITE_API_URL: url(ports.api) },
       port: ports.web,

@@ -1,5 +1,9 @@
 /** Polls a URL until it answers (any status below 500) or the deadline passes. */
-export async function waitForHttp(url: string, timeoutMs: number, isAlive: () => boolean): Promise<void> {
+export async function waitForHttp(
+  url: string,
+  timeoutMs: number,
+  isAlive: () => boolean,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   let lastError = 'no answer'
   while (Date.now() < deadline) {
