@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { FrontendFramer, lastReadyForQueryStatus, queryMessage, SYNC_MESSAGE } from './wire'
+
+function startup(): Buffer {
+  const params = Buffer.from('user\0postgres\0database\0postgres\0\0')
+  const out = Buffer.alloc(8 + params.length)
+  out.writeInt32BE(out.length, 0)
+  out.writeInt32BE(196608, 4)
+  params.copy(out, 8)
+  return out
+}
+
+describe('FrontendFramer', () => {
+  it('frames startup, then typed messages split across chunks', () => {
+    const framer = new FrontendFramer()
+    const ssl = Buffer.alloc(8)
+    ssl.writeInt32BE(8, 0)
+    ssl.writeInt32BE(80877103, 4)
+    const all = Buffer.concat([ssl, startup(), queryMessage('select 1'), SYNC_MESSAGE])
+    const seen: string[] = []
+    for (let i = 0; i < all.length; i += 3) {
+      for (const m of framer.push(all.subarray(i, i + 3))) {
+        seen.push(m.kind === 'typed' ? m.type : m.kind)
+      }
+    }
+    expect(seen).toEqual(['ssl-request', 'startup', 'Q', 'S'])
+  })
+
+  it('rejects nonsense lengths', () => {
+    const framer = new FrontendFramer()
+    framer.push(startup())
+    expect(() => framer.push(Buffer.from([0x51, 0, 0, 0, 1]))).toThrow('invalid message length')
+  })
+})
+
+describe('lastReadyForQueryStatus', () => {
+  it('finds the last status', () => {
+    const z = (s: string) => Buffer.from([0x5a, 0, 0, 0, 5, s.charCodeAt(0)])
+    expect(lastReadyForQueryStatus(Buffer.concat([z('I'), queryMessage('x'), z('T')]))).toBe('T')
+    expect(lastReadyForQueryStatus(queryMessage('x'))).toBeUndefined()
+  })
+})
