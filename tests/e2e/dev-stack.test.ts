@@ -81,7 +81,10 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  if (dev.exitCode === null && dev.pid !== undefined) process.kill(-dev.pid, 'SIGKILL')
+  // Only when a test failed before the SIGINT test stopped the stack.
+  if (dev.exitCode === null && dev.signalCode === null && dev.pid !== undefined) {
+    process.kill(-dev.pid, 'SIGKILL')
+  }
   rmSync(dataDir, { recursive: true, force: true })
 })
 
