@@ -1,0 +1,177 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Config } from '../config.js'
+import { ApiError, badRequest, modelNotFound, overloaded, unavailable } from '../http/errors.js'
+import { card, type ModelCard } from '../models/registry.js'
+
+export const TRANSCRIBE_MODEL = 'pocketsphinx-en-us'
+
+export interface Segment {
+  id: number
+  start: number
+  end: number
+  text: string
+  words: { word: string; start: number; end: number; probability: number }[]
+}
+
+export interface Transcript {
+  text: string
+  duration: number
+  segments: Segment[]
+}
+
+function run(cmd: string, args: string[], timeoutMs: number) {
+  return new Promise<string>((resolve, reject) => {
+    execFile(
+      cmd,
+      args,
+      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(Object.assign(err, { stderr: String(stderr).slice(-500) }))
+        else resolve(stdout)
+      },
+    )
+  })
+}
+
+/** Parses `pocketsphinx_continuous -time yes` output into segments of timed words. */
+export function parseSphinx(out: string): Segment[] {
+  const segments: Segment[] = []
+  let current: Segment | null = null
+  for (const line of out.split('\n')) {
+    const m = /^(\S+) (\d+\.\d+) (\d+\.\d+) ([\d.]+)$/.exec(line.trim())
+    if (!m) continue
+    const [, token, s, e, p] = m as unknown as [string, string, string, string, string]
+    if (token === '<s>') {
+      current = { id: segments.length, start: Number(s), end: Number(e), text: '', words: [] }
+      continue
+    }
+    if (!current)
+      current = { id: segments.length, start: Number(s), end: Number(e), text: '', words: [] }
+    if (token === '</s>') {
+      current.end = Number(e)
+      current.text = current.words.map((w) => w.word).join(' ')
+      if (current.words.length > 0) segments.push(current)
+      current = null
+      continue
+    }
+    if (token.startsWith('<') || token.startsWith('[') || token.startsWith('++')) continue
+    current.words.push({
+      word: token.replace(/\(\d+\)$/, ''),
+      start: Number(s),
+      end: Number(e),
+      probability: Number(p),
+    })
+    current.end = Number(e)
+  }
+  if (current && current.words.length > 0) {
+    current.text = current.words.map((w) => w.word).join(' ')
+    segments.push(current)
+  }
+  return segments
+}
+
+/** Speech to text with CMU PocketSphinx (Debian `pocketsphinx`, `pocketsphinx-en-us`) and `sox`. */
+export class Transcriber {
+  private available: boolean | null = null
+  private missing: string[] = []
+  private active = 0
+  private readonly maxActive = 2
+  private readonly card: ModelCard
+
+  constructor(private readonly config: Config) {
+    this.card = card({
+      id: TRANSCRIBE_MODEL,
+      task: 'transcription',
+      kind: 'HMM acoustic model + n-gram language model (CMU Sphinx), English only',
+      family: 'CMU PocketSphinx en-us',
+      runtime: 'pocketsphinx_continuous CLI, audio converted by sox',
+      source: 'Debian packages pocketsphinx, pocketsphinx-en-us, sox',
+      license: 'BSD-2-Clause',
+      status: 'loading',
+    })
+  }
+
+  async probe() {
+    this.missing = []
+    for (const [bin, args] of [
+      [this.config.POCKETSPHINX_BIN, ['-h']],
+      [this.config.SOX_BIN, ['--version']],
+    ] as const) {
+      try {
+        await run(bin, [...args], 10_000)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.missing.push(bin)
+      }
+    }
+    this.available = this.missing.length === 0
+    this.card.status = this.available ? 'ready' : 'unavailable'
+    if (!this.available)
+      this.card.details = {
+        missing: this.missing,
+        install: 'apt-get install pocketsphinx pocketsphinx-en-us sox',
+      }
+  }
+
+  list() {
+    return [this.card]
+  }
+
+  async transcribe(model: string, audio: Uint8Array, filename: string): Promise<Transcript> {
+    if (model !== TRANSCRIBE_MODEL) throw modelNotFound(model, [TRANSCRIBE_MODEL])
+    if (this.available === null) await this.probe()
+    if (!this.available) {
+      throw unavailable(
+        `Transcription needs ${this.missing.join(' and ')} on this node.`,
+        60,
+        'transcriber_unavailable',
+      )
+    }
+    if (this.active >= this.maxActive) throw overloaded(`Model '${model}'`, 2)
+    this.active++
+    const dir = await mkdtemp(join(tmpdir(), 'mlnode-audio-'))
+    try {
+      const ext = (/\.([a-z0-9]{1,5})$/i.exec(filename)?.[1] ?? 'wav').toLowerCase()
+      const input = join(dir, `input.${ext}`)
+      const wav = join(dir, 'speech.wav')
+      await writeFile(input, audio)
+      const timeout = this.config.REQUEST_TIMEOUT_MS
+      try {
+        await run(
+          this.config.SOX_BIN,
+          ['-D', input, '-r', '16000', '-c', '1', '-b', '16', '-e', 'signed-integer', wav],
+          timeout,
+        )
+      } catch {
+        throw badRequest(
+          'file',
+          'The uploaded file is not audio that sox can read (try WAV, FLAC or MP3).',
+          'invalid_audio',
+        )
+      }
+      const duration = Number((await run(this.config.SOX_BIN, ['--i', '-D', wav], timeout)).trim())
+      const out = await run(
+        this.config.POCKETSPHINX_BIN,
+        ['-infile', wav, '-time', 'yes', '-remove_noise', 'no', '-logfn', '/dev/null'],
+        timeout,
+      ).catch((err: NodeJS.ErrnoException & { killed?: boolean }) => {
+        if (err.killed)
+          throw unavailable(`Transcription did not finish within ${timeout} ms.`, 5, 'timeout')
+        throw new ApiError(
+          500,
+          'The speech recogniser failed.',
+          'server_error',
+          null,
+          'transcription_failed',
+        )
+      })
+      const segments = parseSphinx(out)
+      return { text: segments.map((s) => s.text).join(' '), duration, segments }
+    } finally {
+      this.active--
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+}

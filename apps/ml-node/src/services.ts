@@ -1,0 +1,82 @@
+import { Analyzer, analysisModels } from './analysis/analyzer.js'
+import { Transcriber } from './audio/transcriber.js'
+import { ChatService } from './chat/service.js'
+import { ClassifierStore } from './classifiers/store.js'
+import type { Config } from './config.js'
+import { EmbeddingService } from './embeddings/service.js'
+import { createMetrics, type Metrics } from './metrics.js'
+import type { ModelCard } from './models/registry.js'
+import { RerankService, rerankModels } from './rerank/service.js'
+
+/** Everything the routes need, created once per server. */
+export interface Services {
+  config: Config
+  metrics: Metrics
+  embeddings: EmbeddingService
+  analyzer: Analyzer
+  rerank: RerankService
+  classifiers: ClassifierStore
+  chat: ChatService
+  transcriber: Transcriber
+  /** Every model this node serves, for `/v1/models`. */
+  listModels(): ModelCard[]
+  ready(): boolean
+  start(): Promise<void>
+  close(): Promise<void>
+}
+
+export function createServices(config: Config): Services {
+  let starting: Promise<void> | null = null
+  let started = false
+  const metrics = createMetrics()
+  const embeddings = new EmbeddingService(config, metrics)
+  const analyzer = new Analyzer()
+  const rerank = new RerankService(embeddings)
+  const classifiers = new ClassifierStore(config.MODEL_DIR, embeddings)
+  const chat = new ChatService(config, metrics)
+  const transcriber = new Transcriber(config)
+  return {
+    config,
+    metrics,
+    embeddings,
+    analyzer,
+    rerank,
+    classifiers,
+    chat,
+    transcriber,
+    listModels: () => [
+      ...embeddings.list(),
+      ...rerankModels,
+      ...analysisModels,
+      ...chat.list(),
+      ...transcriber.list(),
+      ...classifiers.cards(),
+    ],
+    ready: () => started && embeddings.isReady() && chat.isReady(),
+    start: () => {
+      starting ??= (async () => {
+        const t = performance.now()
+        await Promise.all([
+          embeddings.start(),
+          analyzer
+            .load()
+            .then(() =>
+              metrics.modelLoadSeconds.set(
+                { model: 'fasttext-lid-176' },
+                (performance.now() - t) / 1000,
+              ),
+            ),
+          classifiers.load(),
+          chat.start(),
+          transcriber.probe(),
+        ])
+        started = true
+      })()
+      return starting
+    },
+    close: async () => {
+      await chat.close()
+      await embeddings.close()
+    },
+  }
+}
