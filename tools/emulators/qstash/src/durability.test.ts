@@ -135,12 +135,13 @@ describe('durability', () => {
       destination: `${endpoint.url}/sched`,
       cron: '0 0 1 1 *',
     })
-    // 60 s delay at timeScale 0.01 → due 600 ms after publish; the process dies before that
+    // 300 s delay at timeScale 0.01 → due 3 s after publish; the process dies well before that,
+    // even on a loaded machine
     const batch = await auth.batch(
       Array.from({ length: 50 }, (_, i) => ({
         url: `${endpoint.url}/survivor`,
         body: `${i}`,
-        delay: 60,
+        delay: 300,
       })),
     )
     const ids = batch.map((r) => (r as { messageId: string }).messageId)
@@ -153,7 +154,7 @@ describe('durability', () => {
       const again = new Client({ baseUrl: restarted.url, token: restarted.token, retry: false })
       await waitFor(
         () => countById('/survivor').size === 50,
-        10_000,
+        15_000,
         'all 50 delivered after restart',
       )
       expect([...countById('/survivor').keys()].sort()).toEqual([...ids].sort())

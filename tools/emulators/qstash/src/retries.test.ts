@@ -38,11 +38,12 @@ describe('retries, callbacks and the DLQ', () => {
     const attempts = byPath('/flaky')
     expect(attempts.map((d) => d.headers['upstash-retried'])).toEqual(['0', '1', '2'])
     expect(attempts.every((d) => d.headers['upstash-message-id'] === messageId)).toBe(true)
-    // backoff grows: e^2.5 and e^5 seconds at timeScale 0.001 → ~12 ms then ~148 ms
+    // backoff grows: e^2.5 and e^5 seconds at timeScale 0.001 → ~12 ms then ~148 ms. Only lower
+    // bounds are asserted: a loaded machine can stretch a gap, never shorten it.
     const gap1 = (attempts[1]?.at ?? 0) - (attempts[0]?.at ?? 0)
     const gap2 = (attempts[2]?.at ?? 0) - (attempts[1]?.at ?? 0)
-    expect(gap2).toBeGreaterThan(gap1)
-    expect(gap2).toBeGreaterThanOrEqual(130)
+    expect(gap1).toBeGreaterThanOrEqual(10)
+    expect(gap2).toBeGreaterThanOrEqual(140)
     // the callback is called after each attempt with QStash's callback body, the last one 200
     await waitFor(() => byPath('/cb').length === 3, 5000, 'three callbacks')
     const bodies = byPath('/cb').map((d) => JSON.parse(d.body))
