@@ -49,9 +49,10 @@ describe('schedules', () => {
     expect(JSON.parse(ticks[0]?.body ?? '')).toEqual({ kind: 'tick' })
     expect(new Set(ticks.map((t) => t.headers['upstash-message-id'])).size).toBe(ticks.length)
     const gap = (ticks[2]?.at ?? 0) - (ticks[1]?.at ?? 0)
-    // a cron minute is 300 ms here (60 s real would never fit in this test)
+    // a cron minute is 300 ms here (60 s real would never fit in this test); the upper bound is
+    // loose because a loaded machine can delay one firing
     expect(gap).toBeGreaterThan(150)
-    expect(gap).toBeLessThan(700)
+    expect(gap).toBeLessThan(1_200)
 
     const got = await client.schedules.get(scheduleId)
     expect(got.lastScheduleTime).toBeGreaterThan(0)
