@@ -44,6 +44,12 @@ const schema = z.object({
   CHAT_QUEUE_MAX: int(16, 0),
   /** Test-only: a GGUF fixture served under the id `fixture-tiny-random`. Never for users. */
   ML_NODE_TEST_CHAT_FIXTURE: z.string().optional(),
+  /** ONNX models (transformers.js): auto = CUDA when its provider library is installed, else CPU. */
+  ONNX_DEVICE: z.enum(['auto', 'cuda', 'cpu']).default('auto'),
+  /** Threads per ONNX Runtime session; 0 = the machine's core count. */
+  ONNX_THREADS: int(0, 0),
+  /** Test-only: a folder laid out like MODEL_DIR holding random-weight ONNX fixtures. Never for users. */
+  ML_NODE_TEST_ONNX_FIXTURES: z.string().optional(),
   POCKETSPHINX_BIN: z.string().default('pocketsphinx_continuous'),
   SOX_BIN: z.string().default('sox'),
   LOG_REQUESTS: bool(false),

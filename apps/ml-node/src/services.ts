@@ -6,6 +6,7 @@ import type { Config } from './config.js'
 import { EmbeddingService } from './embeddings/service.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import type { ModelCard } from './models/registry.js'
+import { discoverOnnxModels } from './onnx/discovery.js'
 import { RerankService, rerankModels } from './rerank/service.js'
 
 /** Everything the routes need, created once per server. */
@@ -29,12 +30,19 @@ export function createServices(config: Config): Services {
   let starting: Promise<void> | null = null
   let started = false
   const metrics = createMetrics()
-  const embeddings = new EmbeddingService(config, metrics)
+  // ONNX models in MODEL_DIR/{embeddings,rerankers,whisper}/<name> (and test fixtures, if enabled).
+  const onnx = discoverOnnxModels(config, [
+    'use-lite-512',
+    'default',
+    ...rerankModels.map((m) => m.id),
+    'pocketsphinx-en-us',
+  ])
+  const embeddings = new EmbeddingService(config, metrics, onnx)
   const analyzer = new Analyzer()
-  const rerank = new RerankService(embeddings)
+  const rerank = new RerankService(embeddings, config, metrics, onnx)
   const classifiers = new ClassifierStore(config.MODEL_DIR, embeddings)
   const chat = new ChatService(config, metrics)
-  const transcriber = new Transcriber(config)
+  const transcriber = new Transcriber(config, onnx)
   return {
     config,
     metrics,
@@ -46,13 +54,18 @@ export function createServices(config: Config): Services {
     transcriber,
     listModels: () => [
       ...embeddings.list(),
-      ...rerankModels,
+      ...rerank.list(),
       ...analysisModels,
       ...chat.list(),
       ...transcriber.list(),
       ...classifiers.cards(),
     ],
-    ready: () => started && embeddings.isReady() && chat.isReady(),
+    ready: () =>
+      started &&
+      embeddings.isReady() &&
+      chat.isReady() &&
+      rerank.isReady() &&
+      transcriber.isReady(),
     start: () => {
       starting ??= (async () => {
         const t = performance.now()
@@ -67,6 +80,7 @@ export function createServices(config: Config): Services {
               ),
             ),
           classifiers.load(),
+          rerank.start(),
           chat.start(),
           transcriber.probe(),
         ])
@@ -77,6 +91,8 @@ export function createServices(config: Config): Services {
     close: async () => {
       await chat.close()
       await embeddings.close()
+      await rerank.close()
+      await transcriber.close()
     },
   }
 }

@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Config } from '../config.js'
 import { ApiError, badRequest, modelNotFound, overloaded, unavailable } from '../http/errors.js'
 import { card, type ModelCard } from '../models/registry.js'
+import type { OnnxModelInfo } from '../onnx/discovery.js'
+import { onnxCard } from '../onnx/runtime.js'
+import { OnnxWhisper } from '../onnx/whisper.js'
 
 export const TRANSCRIBE_MODEL = 'pocketsphinx-en-us'
 
@@ -20,6 +23,14 @@ export interface Transcript {
   text: string
   duration: number
   segments: Segment[]
+  /** The language the model transcribed in (pocketsphinx: English only). */
+  language: string
+}
+
+interface WhisperEntry {
+  whisper: OnnxWhisper
+  card: ModelCard
+  ready: Promise<void> | null
 }
 
 function run(cmd: string, args: string[], timeoutMs: number) {
@@ -80,8 +91,19 @@ export class Transcriber {
   private active = 0
   private readonly maxActive = 2
   private readonly card: ModelCard
+  private whisper = new Map<string, WhisperEntry>()
 
-  constructor(private readonly config: Config) {
+  constructor(
+    private readonly config: Config,
+    onnx: OnnxModelInfo[] = [],
+  ) {
+    for (const info of onnx.filter((m) => m.task === 'transcription')) {
+      this.whisper.set(info.id, {
+        whisper: new OnnxWhisper(info, config),
+        ready: null,
+        card: onnxCard(info, 'transcription', 'Whisper encoder-decoder (ONNX)'),
+      })
+    }
     this.card = card({
       id: TRANSCRIBE_MODEL,
       task: 'transcription',
@@ -95,6 +117,47 @@ export class Transcriber {
   }
 
   async probe() {
+    await Promise.all([this.probeSphinx(), this.startWhisper()])
+  }
+
+  private async startWhisper() {
+    await Promise.all(
+      [...this.whisper.keys()].map((id) => this.ensureWhisper(id).catch(() => undefined)),
+    )
+  }
+
+  private ensureWhisper(id: string) {
+    const e = this.whisper.get(id) as WhisperEntry
+    e.ready ??= e.whisper.load().then(
+      ({ loadMs, details }) => {
+        e.card.status = 'ready'
+        e.card.details = { ...e.card.details, ...details, load_ms: Math.round(loadMs) }
+      },
+      (err: Error) => {
+        e.card.status = 'failed'
+        e.card.details = { ...e.card.details, error: err.message }
+        throw unavailable(`Model '${id}' failed to load: ${err.message}`, 30, 'model_load_failed')
+      },
+    )
+    return e.ready
+  }
+
+  /** Whisper models have settled (loaded or failed). */
+  isReady() {
+    return [...this.whisper.values()].every((e) => e.card.status !== 'loading')
+  }
+
+  ids() {
+    return [TRANSCRIBE_MODEL, ...this.whisper.keys()]
+  }
+
+  /** Whisper takes any language it knows; pocketsphinx only English. */
+  acceptsLanguage(model: string, language: string) {
+    const w = this.whisper.get(model)
+    return w ? w.whisper.multilingual || language === 'en' : language === 'en'
+  }
+
+  private async probeSphinx() {
     this.missing = []
     for (const [bin, args] of [
       [this.config.POCKETSPHINX_BIN, ['-h']],
@@ -116,12 +179,22 @@ export class Transcriber {
   }
 
   list() {
-    return [this.card]
+    return [this.card, ...[...this.whisper.values()].map((e) => e.card)]
   }
 
-  async transcribe(model: string, audio: Uint8Array, filename: string): Promise<Transcript> {
-    if (model !== TRANSCRIBE_MODEL) throw modelNotFound(model, [TRANSCRIBE_MODEL])
-    if (this.available === null) await this.probe()
+  async close() {
+    for (const e of this.whisper.values()) await e.whisper.close()
+  }
+
+  async transcribe(
+    model: string,
+    audio: Uint8Array,
+    filename: string,
+    opts: { language?: string | undefined; timestamps?: boolean } = {},
+  ): Promise<Transcript> {
+    if (this.whisper.has(model)) return this.transcribeWhisper(model, audio, filename, opts)
+    if (model !== TRANSCRIBE_MODEL) throw modelNotFound(model, this.ids())
+    if (this.available === null) await this.probeSphinx()
     if (!this.available) {
       throw unavailable(
         `Transcription needs ${this.missing.join(' and ')} on this node.`,
@@ -168,7 +241,67 @@ export class Transcriber {
         )
       })
       const segments = parseSphinx(out)
-      return { text: segments.map((s) => s.text).join(' '), duration, segments }
+      return { text: segments.map((s) => s.text).join(' '), duration, segments, language: 'en' }
+    } finally {
+      this.active--
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+
+  /** Audio → 16 kHz mono float32 with sox, then the Whisper pipeline. */
+  private async transcribeWhisper(
+    model: string,
+    audio: Uint8Array,
+    filename: string,
+    opts: { language?: string | undefined; timestamps?: boolean },
+  ): Promise<Transcript> {
+    const entry = this.whisper.get(model) as WhisperEntry
+    await this.ensureWhisper(model)
+    if (this.active >= this.maxActive) throw overloaded(`Model '${model}'`, 2)
+    this.active++
+    const dir = await mkdtemp(join(tmpdir(), 'mlnode-audio-'))
+    try {
+      const ext = (/\.([a-z0-9]{1,5})$/i.exec(filename)?.[1] ?? 'wav').toLowerCase()
+      const input = join(dir, `input.${ext}`)
+      const raw = join(dir, 'speech.f32')
+      await writeFile(input, audio)
+      try {
+        await run(
+          this.config.SOX_BIN,
+          [input, '-r', '16000', '-c', '1', '-b', '32', '-e', 'floating-point', '-t', 'raw', raw],
+          this.config.REQUEST_TIMEOUT_MS,
+        )
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+          throw unavailable(
+            `Transcription needs ${this.config.SOX_BIN} on this node.`,
+            60,
+            'transcriber_unavailable',
+          )
+        }
+        throw badRequest(
+          'file',
+          'The uploaded file is not audio that sox can read (try WAV, FLAC or MP3).',
+          'invalid_audio',
+        )
+      }
+      const bytes = await readFile(raw)
+      const samples = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2)
+      const duration = samples.length / 16_000
+      const out = await entry.whisper.transcribe(samples, {
+        language: opts.language,
+        timestamps: opts.timestamps ?? false,
+      })
+      const segments: Segment[] = out.chunks.length
+        ? out.chunks.map((c, id) => ({
+            id,
+            start: c.timestamp[0],
+            end: c.timestamp[1] ?? duration,
+            text: c.text.trim(),
+            words: [],
+          }))
+        : [{ id: 0, start: 0, end: duration, text: out.text, words: [] }]
+      return { text: out.text, duration, segments, language: opts.language ?? 'auto' }
     } finally {
       this.active--
       await rm(dir, { recursive: true, force: true })

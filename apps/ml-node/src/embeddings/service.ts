@@ -3,6 +3,9 @@ import type { Config } from '../config.js'
 import { modelNotFound, unavailable } from '../http/errors.js'
 import type { Metrics } from '../metrics.js'
 import { card, type ModelCard } from '../models/registry.js'
+import type { OnnxModelInfo } from '../onnx/discovery.js'
+import { OnnxEmbedder, onnxDimensions } from '../onnx/embedder.js'
+import { onnxCard } from '../onnx/runtime.js'
 import { type Embedder, UseLiteEmbedder } from './use-lite.js'
 
 export interface Embedded {
@@ -15,6 +18,8 @@ interface Entry {
   batcher: DynamicBatcher<string, Embedded>
   card: ModelCard
   ready: Promise<void> | null
+  /** A MODEL_DIR model: its failure is reported but does not hold the node back from ready. */
+  optional: boolean
 }
 
 /** Owns the embedding models and their dynamic batchers. */
@@ -25,6 +30,7 @@ export class EmbeddingService {
   constructor(
     private readonly config: Config,
     private readonly metrics: Metrics,
+    onnx: OnnxModelInfo[] = [],
   ) {
     this.add(
       new UseLiteEmbedder(),
@@ -41,9 +47,21 @@ export class EmbeddingService {
         details: { note: 'sentence encoder: long passages embed poorly; keep inputs short' },
       }),
     )
+    for (const info of onnx.filter((m) => m.task === 'embeddings')) {
+      this.add(
+        new OnnxEmbedder(info, config),
+        onnxCard(info, 'embeddings', 'neural text embedder (bi-encoder, ONNX)', {
+          dimensions: onnxDimensions(info),
+          ...(typeof info.config.max_position_embeddings === 'number'
+            ? { context_length: info.config.max_position_embeddings }
+            : {}),
+        }),
+        true,
+      )
+    }
   }
 
-  private add(embedder: Embedder, modelCard: ModelCard) {
+  private add(embedder: Embedder, modelCard: ModelCard, optional = false) {
     const { config, metrics } = this
     const name = embedder.id
     const batcher = new DynamicBatcher<string, Embedded>({
@@ -61,7 +79,7 @@ export class EmbeddingService {
       onQueueDepth: (d) => metrics.queueDepth.set({ model: name }, d),
       onReject: (reason) => metrics.rejected.inc({ model: name, reason }),
     })
-    this.entries.set(name, { embedder, batcher, card: modelCard, ready: null })
+    this.entries.set(name, { embedder, batcher, card: modelCard, ready: null, optional })
   }
 
   /** Load every model; resolves when all are ready (or failed, which is reported, not thrown). */
@@ -82,7 +100,7 @@ export class EmbeddingService {
         (err: Error) => {
           e.card.status = 'failed'
           e.card.details = { ...e.card.details, error: err.message }
-          throw unavailable(`Model '${id}' failed to load`, 30, 'model_load_failed')
+          throw unavailable(`Model '${id}' failed to load: ${err.message}`, 30, 'model_load_failed')
         },
       )
     }
@@ -97,8 +115,11 @@ export class EmbeddingService {
     return [...this.entries.values()].map((e) => e.card)
   }
 
+  /** Every required model loaded, and every optional one settled (loaded or failed). */
   isReady() {
-    return [...this.entries.values()].every((e) => e.card.status === 'ready')
+    return [...this.entries.values()].every(
+      (e) => e.card.status === 'ready' || (e.optional && e.card.status === 'failed'),
+    )
   }
 
   dimensions(id: string) {

@@ -1,6 +1,12 @@
+import { DynamicBatcher } from '../batching/batcher.js'
+import type { Config } from '../config.js'
 import type { EmbeddingService } from '../embeddings/service.js'
-import { modelNotFound } from '../http/errors.js'
+import { modelNotFound, unavailable } from '../http/errors.js'
+import type { Metrics } from '../metrics.js'
 import { card, type ModelCard } from '../models/registry.js'
+import { OnnxCrossEncoder, type PairScore } from '../onnx/cross-encoder.js'
+import type { OnnxModelInfo } from '../onnx/discovery.js'
+import { onnxCard } from '../onnx/runtime.js'
 import { bm25Scores } from './bm25.js'
 
 export const rerankModels: ModelCard[] = [
@@ -41,27 +47,128 @@ const cosine = (a: Float32Array, b: Float32Array) => {
   return d / (Math.sqrt(na * nb) || 1)
 }
 
-export class RerankService {
-  constructor(private readonly embeddings: EmbeddingService) {}
+/** `model: "default"`: the first loaded cross-encoder, else BM25 (the stronger fallback here). */
+export const DEFAULT_RERANK = 'default'
 
-  ids() {
-    return rerankModels.map((m) => m.id)
+interface CrossEntry {
+  encoder: OnnxCrossEncoder
+  batcher: DynamicBatcher<[string, string], PairScore>
+  card: ModelCard
+  ready: Promise<void> | null
+}
+
+export class RerankService {
+  private cross = new Map<string, CrossEntry>()
+
+  constructor(
+    private readonly embeddings: EmbeddingService,
+    private readonly config?: Config,
+    private readonly metrics?: Metrics,
+    onnx: OnnxModelInfo[] = [],
+  ) {
+    if (!config || !metrics) return
+    for (const info of onnx.filter((m) => m.task === 'rerank')) {
+      const encoder = new OnnxCrossEncoder(info, config)
+      const name = info.id
+      this.cross.set(name, {
+        encoder,
+        ready: null,
+        card: onnxCard(info, 'rerank', 'cross-encoder', {
+          ...(typeof info.config.max_position_embeddings === 'number'
+            ? { context_length: info.config.max_position_embeddings }
+            : {}),
+        }),
+        batcher: new DynamicBatcher<[string, string], PairScore>({
+          name,
+          maxBatch: config.BATCH_MAX_SIZE,
+          maxWaitMs: config.BATCH_MAX_WAIT_MS,
+          gather: config.BATCHING,
+          maxQueue: config.QUEUE_MAX_ITEMS,
+          timeoutMs: config.REQUEST_TIMEOUT_MS,
+          run: (pairs) => encoder.score(pairs),
+          onBatch: (size) => metrics.batchSize.observe({ model: name }, size),
+          onQueueDepth: (d) => metrics.queueDepth.set({ model: name }, d),
+          onReject: (reason) => metrics.rejected.inc({ model: name, reason }),
+        }),
+      })
+    }
   }
 
-  async score(model: string, query: string, docs: string[], signal?: AbortSignal) {
+  ids() {
+    return [DEFAULT_RERANK, ...rerankModels.map((m) => m.id), ...this.cross.keys()]
+  }
+
+  list(): ModelCard[] {
+    return [...rerankModels, ...[...this.cross.values()].map((e) => e.card)]
+  }
+
+  /** Cross-encoders settle (load or fail) before the node reports ready. */
+  isReady() {
+    return [...this.cross.values()].every((e) => e.card.status !== 'loading')
+  }
+
+  async start() {
+    await Promise.all([...this.cross.keys()].map((id) => this.ensure(id).catch(() => undefined)))
+  }
+
+  private ensure(id: string) {
+    const e = this.cross.get(id) as CrossEntry
+    e.ready ??= e.encoder.load().then(
+      ({ loadMs, details }) => {
+        e.card.status = 'ready'
+        e.card.details = { ...e.card.details, ...details, load_ms: Math.round(loadMs) }
+        this.metrics?.modelLoadSeconds.set({ model: id }, loadMs / 1000)
+      },
+      (err: Error) => {
+        e.card.status = 'failed'
+        e.card.details = { ...e.card.details, error: err.message }
+        throw unavailable(`Model '${id}' failed to load: ${err.message}`, 30, 'model_load_failed')
+      },
+    )
+    return e.ready
+  }
+
+  /** What `model` names: `default` becomes the first ready cross-encoder, else `bm25`. */
+  resolve(model: string) {
+    if (model !== DEFAULT_RERANK) return model
+    const ready = [...this.cross.values()].filter((e) => e.card.status === 'ready')
+    return (ready.find((e) => !e.encoder.info.fixture) ?? ready[0])?.card.id ?? 'bm25'
+  }
+
+  async score(requested: string, query: string, docs: string[], signal?: AbortSignal) {
+    const model = this.resolve(requested)
+    const cross = this.cross.get(model)
+    if (cross) {
+      await this.ensure(model)
+      const out = await cross.batcher.submit(
+        docs.map((d) => [query, d] as [string, string]),
+        signal,
+      )
+      const tokens = out.reduce((s, o) => s + o.tokens, 0)
+      this.metrics?.tokens.inc({ model, kind: 'rerank' }, tokens)
+      return { model, scores: out.map((o) => o.score), tokens }
+    }
     if (model === 'bm25') {
       const tokens = [query, ...docs].reduce((s, t) => s + (t.match(/\S+/g)?.length ?? 0), 0)
-      return { scores: bm25Scores(query, docs), tokens }
+      return { model, scores: bm25Scores(query, docs), tokens }
     }
     if (model === 'use-lite-512-cosine') {
       const out = await this.embeddings.embed('use-lite-512', [query, ...docs], signal)
       const [q, ...rest] = out
       const qv = (q as { vector: Float32Array }).vector
       return {
+        model,
         scores: rest.map((d) => cosine(qv, d.vector)),
         tokens: out.reduce((s, o) => s + o.tokens, 0),
       }
     }
     throw modelNotFound(model, this.ids())
+  }
+
+  async close() {
+    for (const e of this.cross.values()) {
+      await e.batcher.close()
+      await e.encoder.close()
+    }
   }
 }

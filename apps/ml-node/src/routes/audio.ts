@@ -38,22 +38,28 @@ export function audioRoutes(transcriber: Transcriber) {
       throw badRequest('response_format', `'response_format' must be one of ${FORMATS.join(', ')}.`)
     }
     const language = form.language
-    if (language !== undefined && language !== 'en') {
-      throw badRequest(
-        'language',
-        "Only 'en' is supported by the transcription model on this node.",
-      )
+    if (language !== undefined) {
+      if (typeof language !== 'string' || !/^[a-z]{2,3}$/.test(language)) {
+        throw badRequest('language', "'language' must be an ISO-639-1 code such as 'en'.")
+      }
+      if (!transcriber.acceptsLanguage(model, language)) {
+        throw badRequest(
+          'language',
+          `Model '${model}' on this node transcribes English only ('en').`,
+        )
+      }
     }
     const t = await transcriber.transcribe(
       model,
       new Uint8Array(await file.arrayBuffer()),
       file.name,
+      { language, timestamps: format === 'verbose_json' },
     )
     if (format === 'text') return c.text(t.text)
     if (format === 'json') return c.json({ text: t.text })
     return c.json({
       task: 'transcribe',
-      language: 'english',
+      language: t.language === 'en' ? 'english' : t.language,
       duration: t.duration,
       text: t.text,
       segments: t.segments.map((s) => ({

@@ -5,9 +5,21 @@ export function healthRoutes(svc: Services) {
   const app = new Hono()
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
   app.get('/readyz', (c) => {
-    const models = svc.listModels().map((m) => ({ id: m.id, status: m.status }))
+    // A MODEL_DIR model that failed to load is reported (with its error) but does not take the
+    // node out of rotation: the other models still serve. `degraded` says so.
+    const models = svc.listModels().map((m) => ({
+      id: m.id,
+      status: m.status,
+      ...(m.status === 'failed' && typeof m.details?.error === 'string'
+        ? { error: m.details.error }
+        : {}),
+    }))
     const ready = svc.ready()
-    return c.json({ status: ready ? 'ready' : 'loading', models }, ready ? 200 : 503)
+    const failed = svc
+      .listModels()
+      .some((m) => m.status === 'failed' && m.task !== 'classification')
+    const status = !ready ? 'loading' : failed ? 'degraded' : 'ready'
+    return c.json({ status, models }, ready ? 200 : 503)
   })
   app.get('/metrics', async (c) => {
     c.header('Content-Type', svc.metrics.registry.contentType)

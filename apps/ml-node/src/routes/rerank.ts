@@ -28,7 +28,7 @@ export function rerankRoutes(config: Config, svc: RerankService) {
         )
       }
     })
-    const { scores, tokens } = await svc.score(req.model, req.query, docs, c.req.raw.signal)
+    const { model, scores, tokens } = await svc.score(req.model, req.query, docs, c.req.raw.signal)
     const results = scores
       .map((s, index) => ({
         index,
@@ -40,7 +40,7 @@ export function rerankRoutes(config: Config, svc: RerankService) {
     return c.json({
       id: randomUUID(),
       object: 'rerank',
-      model: req.model,
+      model,
       results,
       usage: { total_tokens: tokens },
     })
