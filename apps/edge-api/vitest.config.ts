@@ -19,9 +19,12 @@ export default defineConfig({
                 ...inject('stackEnv'),
                 ENVIRONMENT: 'test',
                 LOG_LEVEL: 'warn',
-                // No ml-node runs in these tests; health reports it as not configured.
-                ML_NODE_URL: '',
                 JOBS_WORKER_URL: '',
+                // Fewer PBKDF2 rounds keep sign-ups fast here; src/auth/password.test.ts runs
+                // the production count (100,000) too.
+                PASSWORD_PBKDF2_ITERATIONS: '10000',
+                CORS_ORIGINS: 'http://localhost:3050',
+                USAGE_FLUSH_MS: '10',
               },
             },
           })),

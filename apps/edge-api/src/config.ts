@@ -27,6 +27,16 @@ const postgresUrl = z
   )
 const secret = z.string().min(8, 'is too short')
 
+/** A whole number from a string binding, within bounds, with a default. */
+const int = (fallback: number, min: number, max: number, unit = 'a whole number') =>
+  optional(
+    z.coerce
+      .number({ error: `must be ${unit}` })
+      .int(`must be ${unit}`)
+      .min(min, `must be at least ${min}`)
+      .max(max, `must be at most ${max}`),
+  ).transform((value) => value ?? fallback)
+
 export const configSchema = z
   .object({
     ENVIRONMENT: optional(
@@ -70,6 +80,33 @@ export const configSchema = z
         .min(50, 'must be at least 50')
         .max(30_000, 'must be at most 30000'),
     ).transform((value) => value ?? 2000),
+    // Accounts (docs/auth.md). workerd refuses PBKDF2 above 100,000 iterations.
+    PASSWORD_PBKDF2_ITERATIONS: int(100_000, 1_000, 100_000),
+    SESSION_TTL_SECONDS: int(7 * 24 * 3600, 60, 90 * 24 * 3600, 'a number of seconds'),
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: int(5, 1, 1_000),
+    LOGIN_MAX_FAILURES_PER_IP: int(50, 1, 100_000),
+    LOGIN_FAILURE_WINDOW_SECONDS: int(900, 1, 86_400, 'a number of seconds'),
+    // Plans (docs/limits.md): requests per minute per key or user, tokens per calendar month.
+    RATE_LIMIT_PER_MINUTE_FREE: int(60, 1, 1_000_000),
+    RATE_LIMIT_PER_MINUTE_PRO: int(600, 1, 1_000_000),
+    RATE_LIMIT_PER_MINUTE_ENTERPRISE: int(6_000, 1, 1_000_000),
+    TOKEN_BUDGET_MONTHLY_FREE: int(1_000_000, 0, 1e12),
+    TOKEN_BUDGET_MONTHLY_PRO: int(50_000_000, 0, 1e12),
+    TOKEN_BUDGET_MONTHLY_ENTERPRISE: int(1_000_000_000, 0, 1e12),
+    // Usage metering: events are written in batches after the response.
+    USAGE_FLUSH_MS: int(50, 0, 10_000, 'a number of milliseconds'),
+    USAGE_BATCH_MAX: int(100, 1, 1_000),
+    ML_NODE_TIMEOUT_MS: int(30_000, 100, 300_000, 'a number of milliseconds'),
+    // Background jobs (workers/jobs/README.md): deliveries in flight per priority lane (QStash queue).
+    JOBS_PARALLELISM_HIGH: int(20, 1, 1_000),
+    JOBS_PARALLELISM_NORMAL: int(10, 1, 1_000),
+    JOBS_PARALLELISM_LOW: int(2, 1, 1_000),
+    /** Accept test-only job types (system.flaky, system.sleep); the worker must agree. */
+    JOBS_ENABLE_TEST_JOBS: optional(
+      z.enum(['true', 'false'], { error: 'must be true or false' }),
+    ).transform((value) => value === 'true'),
+    /** Encrypts webhook signing secrets at rest (AES-GCM); at least 32 characters. */
+    WEBHOOK_SECRETS_KEY: optional(z.string().min(32, 'must be at least 32 characters')),
   })
   .superRefine((config, ctx) => {
     if (config.VECTOR_BACKEND === 'qdrant' && !config.QDRANT_URL) {
@@ -84,6 +121,13 @@ export const configSchema = z
         code: 'custom',
         path: ['NEON_EMULATOR_URL'],
         message: 'must not be set in production',
+      })
+    }
+    if (config.ENVIRONMENT === 'production' && config.PASSWORD_PBKDF2_ITERATIONS < 100_000) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PASSWORD_PBKDF2_ITERATIONS'],
+        message: 'must be 100000 in production',
       })
     }
   })

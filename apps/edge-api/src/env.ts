@@ -34,4 +34,28 @@ export interface Env {
   HEALTH_CHECK_TIMEOUT_MS?: string
   /** Where the /docs page's browser loads the Scalar script from (default: jsDelivr). */
   API_REFERENCE_CDN_URL?: string
+  /** Accounts, limits and metering: see src/config.ts for defaults and docs/auth.md, docs/limits.md. */
+  PASSWORD_PBKDF2_ITERATIONS?: string
+  SESSION_TTL_SECONDS?: string
+  LOGIN_MAX_FAILURES_PER_ACCOUNT?: string
+  LOGIN_MAX_FAILURES_PER_IP?: string
+  LOGIN_FAILURE_WINDOW_SECONDS?: string
+  RATE_LIMIT_PER_MINUTE_FREE?: string
+  RATE_LIMIT_PER_MINUTE_PRO?: string
+  RATE_LIMIT_PER_MINUTE_ENTERPRISE?: string
+  TOKEN_BUDGET_MONTHLY_FREE?: string
+  TOKEN_BUDGET_MONTHLY_PRO?: string
+  TOKEN_BUDGET_MONTHLY_ENTERPRISE?: string
+  USAGE_FLUSH_MS?: string
+  USAGE_BATCH_MAX?: string
+  ML_NODE_TIMEOUT_MS?: string
+  /** `true` enables the /_bench routes for `pnpm bench:edge`; never set it in production. */
+  BENCH_ROUTES?: string
+  /** Background jobs: lane parallelism, test-only job types (see src/config.ts). */
+  JOBS_PARALLELISM_HIGH?: string
+  JOBS_PARALLELISM_NORMAL?: string
+  JOBS_PARALLELISM_LOW?: string
+  JOBS_ENABLE_TEST_JOBS?: string
+  /** Secret. Encrypts inbound/outbound webhook secrets at rest. */
+  WEBHOOK_SECRETS_KEY?: string
 }

@@ -14,6 +14,7 @@ export type ErrorType =
   | 'not_found_error'
   | 'conflict_error'
   | 'rate_limit_error'
+  | 'insufficient_quota'
   | 'server_error'
 
 /** `{"error": {...}}`: the envelope every error response uses. */

@@ -22,3 +22,31 @@ export const errorResponses = {
     content: { 'application/json': { schema: ErrorSchema } },
   },
 } as const
+
+const errorContent = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ErrorSchema } },
+})
+
+/** Error responses every authenticated route can give (documented in the OpenAPI document). */
+export const authErrorResponses = {
+  400: errorContent('Invalid input; `param` names the field'),
+  401: errorContent('Missing, invalid, expired or revoked credentials'),
+  403: errorContent('Missing scope, insufficient role, or cross-site request refused'),
+  404: errorContent('Not found (or in another workspace)'),
+  429: errorContent('Rate limit reached (`Retry-After`) or monthly token budget spent'),
+  ...errorResponses,
+} as const
+
+/** Security requirement: an API key or session token as a bearer token, or the session cookie. */
+export const authSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }]
+
+export const WorkspaceIdParam = z.object({
+  workspace_id: z
+    .string()
+    .uuid()
+    .openapi({
+      param: { name: 'workspace_id', in: 'path' },
+      example: '3f0c1e2a-9b7d-4c1e-8a2f-5d6e7f809a1b',
+    }),
+})

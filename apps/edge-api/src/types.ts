@@ -1,3 +1,4 @@
+import type { AuthContext } from './auth/context'
 import type { Config } from './config'
 import type { Env } from './env'
 
@@ -7,5 +8,7 @@ export interface AppEnv {
   Variables: {
     requestId: string
     config: Config
+    /** Set by `requireAuth()` (src/middleware/auth.ts). */
+    auth: AuthContext
   }
 }

@@ -1,4 +1,5 @@
 import { env } from 'cloudflare:workers'
+import { listJobTypes } from '@synthstack/jobs'
 import { describe, expect, it } from 'vitest'
 import { signDelivery } from '../test/support/qstash-token'
 import { createApp } from './app'
@@ -13,7 +14,7 @@ describe('app (workerd)', () => {
       status: 'ok',
       service: 'synthstack-jobs',
       environment: 'test',
-      job_types: ['system.echo', 'system.flaky'],
+      job_types: listJobTypes(true),
     })
     expect(response.headers.get('x-request-id')).toMatch(/\S/)
   })

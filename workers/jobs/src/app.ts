@@ -5,6 +5,7 @@ import type { AppEnv } from './env'
 import { errorResponse, JobsError } from './errors'
 import { getRegistry } from './jobs/registry'
 import { verifyQStash } from './middleware/verify-qstash'
+import { callbacks } from './routes/callbacks'
 import { jobs } from './routes/jobs'
 
 function configFailure(error: ConfigError, status: 500 | 503 = 500): JobsError {
@@ -43,6 +44,7 @@ export function createApp() {
   })
   app.use(verifyQStash())
   app.route('/jobs', jobs)
+  app.route('/callbacks', callbacks)
 
   app.notFound((c) =>
     errorResponse(

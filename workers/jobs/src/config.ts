@@ -31,6 +31,17 @@ const ConfigSchema = z
     JOBS_MAX_BODY_BYTES: intString(1, 50 * 1024 * 1024, 1024 * 1024),
     JOBS_ENABLE_TEST_JOBS: boolString.optional().transform((value) => value ?? false),
     DATABASE_URL: z.string().min(1).optional(),
+    /** Local only: the Neon emulator (http://127.0.0.1:4444). Unset in staging/production. */
+    NEON_EMULATOR_URL: httpUrl.optional(),
+    /** How long a running attempt holds its claim; after it a redelivery may take over. */
+    JOBS_LOCK_SECONDS: intString(5, 3600, 300),
+    /** email.send: Resend in production when the key is set; else the local outbox table. */
+    RESEND_API_KEY: z.string().min(1).optional(),
+    RESEND_API_URL: httpUrl.optional().transform((value) => value ?? 'https://api.resend.com'),
+    EMAIL_FROM: z.string().min(3).max(320).optional(),
+    /** For outbound webhook deliveries (published through QStash so they retry). */
+    QSTASH_URL: httpUrl.optional(),
+    QSTASH_TOKEN: z.string().min(1).optional(),
     ML_NODE_URL: httpUrl.optional(),
     ML_NODE_API_KEY: z.string().min(1).optional(),
     UPSTASH_REDIS_REST_URL: httpUrl.optional(),

@@ -11,6 +11,13 @@ export interface Bindings {
   JOBS_MAX_BODY_BYTES?: string
   JOBS_ENABLE_TEST_JOBS?: string
   DATABASE_URL?: string
+  NEON_EMULATOR_URL?: string
+  JOBS_LOCK_SECONDS?: string
+  RESEND_API_KEY?: string
+  RESEND_API_URL?: string
+  EMAIL_FROM?: string
+  QSTASH_URL?: string
+  QSTASH_TOKEN?: string
   ML_NODE_URL?: string
   ML_NODE_API_KEY?: string
   UPSTASH_REDIS_REST_URL?: string

@@ -36,6 +36,8 @@ export interface JobsErrorOptions {
   nonRetryable?: boolean
   /** Seconds until QStash should retry (sent as `Retry-After`). */
   retryAfterSeconds?: number
+  /** What went wrong, redacted, for the job record (never sent in the response). */
+  detail?: string
 }
 
 /** The one error type the app throws; `app.onError` turns it into the JSON envelope. */
@@ -46,6 +48,7 @@ export class JobsError extends Error {
   readonly param: string | undefined
   readonly nonRetryable: boolean
   readonly retryAfterSeconds: number | undefined
+  readonly detail: string | undefined
 
   constructor(message: string, options: JobsErrorOptions) {
     super(message)
@@ -58,6 +61,7 @@ export class JobsError extends Error {
       ? (NON_RETRYABLE_STATUS as ContentfulStatusCode)
       : options.status
     this.retryAfterSeconds = options.retryAfterSeconds
+    this.detail = options.detail
   }
 }
 

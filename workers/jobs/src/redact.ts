@@ -6,6 +6,8 @@ const SECRET_KEYS = [
   'DATABASE_URL',
   'ML_NODE_API_KEY',
   'UPSTASH_REDIS_REST_TOKEN',
+  'RESEND_API_KEY',
+  'QSTASH_TOKEN',
 ] as const
 
 /** Removes configured secret values and URL credentials from text headed for a log line. */

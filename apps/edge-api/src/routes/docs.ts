@@ -21,6 +21,21 @@ export const openApiInfo = {
  * `API_REFERENCE_CDN_URL` (default: jsDelivr); the Worker itself fetches nothing.
  */
 export function mountDocs(app: OpenAPIHono<AppEnv>): void {
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      'An API key (`sk_live_…`, scoped, for third-party apps) or a session token (`ss_…`, from ' +
+      '/v1/auth/login). Sessions may pick a workspace with the `X-Workspace-Id` header.',
+  })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'cookieAuth', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'ss_session',
+    description:
+      'The web app session cookie (HttpOnly; Secure; SameSite=Lax). Unsafe methods need an ' +
+      'allowed `Origin`.',
+  })
   app.doc31('/openapi.json', (c) => ({
     ...openApiInfo,
     servers: [{ url: new URL(c.req.url).origin }],

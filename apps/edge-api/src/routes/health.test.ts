@@ -36,7 +36,8 @@ describe('GET /health', () => {
     expect(body.checks.qstash).toMatchObject({ status: 'ok' })
     expect(body.checks.vectors.status).toBe('ok')
     expect(body.checks.vectors.detail).toMatch(/^pgvector \d+\.\d+/)
-    expect(body.checks.ml_node).toEqual({ status: 'not_configured', latency_ms: null })
+    // The test setup starts a real ml-node (test/global-setup.ts).
+    expect(body.checks.ml_node).toMatchObject({ status: 'ok' })
     expect(body.status).toBe('ok')
     expect(res.status).toBe(200)
     expect(body.version).toMatch(/^\d+\.\d+\.\d+/)
@@ -84,6 +85,7 @@ describe('GET /health', () => {
       NEON_EMULATOR_URL: CLOSED,
       UPSTASH_REDIS_REST_URL: CLOSED,
       QSTASH_URL: CLOSED,
+      ML_NODE_URL: CLOSED,
     })
     expect(res.status).toBe(503)
     expect(body.status).toBe('down')

@@ -26,6 +26,45 @@ describe('/openapi.json', () => {
     expect(doc.paths).toHaveProperty('/health')
   })
 
+  it('lists every route of the app, with security schemes on the protected ones', async () => {
+    const res = await app.request('/openapi.json', {}, bindings)
+    const doc = (await res.json()) as {
+      paths: Record<string, Record<string, { security?: unknown[] }>>
+      components: { securitySchemes: Record<string, { type: string }> }
+    }
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map(
+        (method) => `${method.toUpperCase()} ${path.replace(/{(\w+)}/g, ':$1')}`,
+      ),
+    )
+    // Every route the app serves, except the document itself and the reference page.
+    const served = app.routes
+      .filter((r) => r.method !== 'ALL' && !['/openapi.json', '/docs'].includes(r.path))
+      .filter((r) => !r.path.startsWith('/_bench/')) // bench-only, off unless BENCH_ROUTES=true
+      .map((r) => `${r.method} ${r.path}`)
+    expect([...new Set(served)].sort()).toEqual(documented.sort())
+    for (const route of [
+      'POST /v1/auth/signup',
+      'POST /v1/auth/login',
+      'POST /v1/auth/logout',
+      'GET /v1/me',
+      'GET /v1/workspaces',
+      'POST /v1/workspaces/:workspace_id/members',
+      'DELETE /v1/api-keys/:key_id',
+      'GET /v1/usage',
+      'POST /v1/embeddings',
+    ]) {
+      expect(documented).toContain(route)
+    }
+    expect(doc.components.securitySchemes.bearerAuth?.type).toBe('http')
+    expect(doc.components.securitySchemes.cookieAuth?.type).toBe('apiKey')
+    expect(doc.paths['/v1/api-keys']?.post?.security).toEqual([
+      { bearerAuth: [] },
+      { cookieAuth: [] },
+    ])
+    expect(doc.paths['/v1/auth/login']?.post?.security).toBeUndefined()
+  })
+
   it('the validator rejects a broken document (so the check can fail)', async () => {
     const result = await new Validator().validate({ openapi: '3.1.0', paths: { health: 1 } })
     expect(result.valid).toBe(false)

@@ -1,1 +1,5 @@
+export * from './accounts'
+export * from './jobs'
+export * from './usage'
+export * from './webhooks'
 export * from './workspaces'

@@ -1,3 +1,4 @@
+import { describeIssue } from '@synthstack/jobs'
 import type * as z from 'zod'
 import { JobsError } from '../errors'
 import { redact } from '../redact'
@@ -23,24 +24,35 @@ export async function dispatchJob(
   rawBody: string,
   ctx: JobContext,
 ): Promise<JobOutcome> {
+  return runHandler(registry, parseBody(rawBody), ctx)
+}
+
+/** The body as JSON (empty = `{}`); invalid JSON is non-retryable. */
+export function parseBody(rawBody: string): unknown {
+  try {
+    return rawBody.trim() === '' ? {} : JSON.parse(rawBody)
+  } catch {
+    throw new JobsError('Request body is not valid JSON', {
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'invalid_json',
+      nonRetryable: true,
+    })
+  }
+}
+
+/** Validates `json` with the type's schema and runs its handler. */
+export async function runHandler(
+  registry: JobRegistry,
+  json: unknown,
+  ctx: JobContext,
+): Promise<JobOutcome> {
   const job = registry.get(ctx.type)
   if (!job) {
     throw new JobsError(`Unknown job type: ${ctx.type}`, {
       status: 404,
       type: 'not_found_error',
       code: 'unknown_job_type',
-      nonRetryable: true,
-    })
-  }
-
-  let json: unknown
-  try {
-    json = rawBody.trim() === '' ? {} : JSON.parse(rawBody)
-  } catch {
-    throw new JobsError('Request body is not valid JSON', {
-      status: 400,
-      type: 'invalid_request_error',
-      code: 'invalid_json',
       nonRetryable: true,
     })
   }
@@ -58,46 +70,43 @@ export async function dispatchJob(
 }
 
 function invalidPayload(type: string, error: z.ZodError): JobsError {
-  const issue = error.issues[0]
-  let path = issue ? issue.path.map(String).join('.') : ''
-  let reason = issue?.message ?? 'invalid'
-  if (issue?.code === 'unrecognized_keys') {
-    path = [...issue.path.map(String), ...issue.keys].join('.')
-    reason = 'unknown field'
-  }
-  return new JobsError(`Invalid payload for ${type}: ${path || '(body)'}: ${reason}`, {
+  const { param, message } = describeIssue(error)
+  return new JobsError(`Invalid payload for ${type}: ${message}`, {
     status: 400,
     type: 'invalid_request_error',
     code: 'invalid_payload',
     nonRetryable: true,
-    ...(path ? { param: path } : {}),
+    ...(param ? { param } : {}),
   })
 }
 
 function handlerError(ctx: JobContext, error: unknown): JobsError {
   if (error instanceof JobsError) return error
+  const detail = redact(
+    error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    ctx.config,
+  )
   if (error instanceof PermanentJobError) {
-    return new JobsError(error.message, {
+    return new JobsError(redact(error.message, ctx.config), {
       status: 422,
       type: 'job_error',
       code: 'job_failed_permanently',
       nonRetryable: true,
+      detail,
     })
   }
-  // The handler's own message may carry upstream details (connection strings, tokens): log it,
-  // answer a fixed text.
+  // The handler's own message may carry upstream details (connection strings, tokens): log it
+  // redacted, answer a fixed text.
   console.error(
     JSON.stringify({
       level: 'error',
       msg: 'job handler failed',
       type: ctx.type,
+      job_id: ctx.jobId,
       message_id: ctx.messageId,
       retried: ctx.retried,
       request_id: ctx.requestId,
-      error: redact(
-        error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-        ctx.config,
-      ),
+      error: detail,
     }),
   )
   if (error instanceof RetryLaterError) {
@@ -106,11 +115,13 @@ function handlerError(ctx: JobContext, error: unknown): JobsError {
       type: 'job_error',
       code: 'job_retry_later',
       retryAfterSeconds: error.seconds,
+      detail,
     })
   }
   return new JobsError(`Job ${ctx.type} failed; it will be retried`, {
     status: 500,
     type: 'job_error',
     code: 'job_failed',
+    detail,
   })
 }

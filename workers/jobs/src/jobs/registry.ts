@@ -1,9 +1,22 @@
+import { emailSend } from './handlers/email-send'
+import { embeddingsBatch } from './handlers/embeddings-batch'
 import { systemEcho } from './handlers/system-echo'
 import { systemFlaky } from './handlers/system-flaky'
+import { systemNoop } from './handlers/system-noop'
+import { systemSleep } from './handlers/system-sleep'
+import { webhookReceived } from './handlers/webhook-received'
 import type { JobDefinition } from './types'
 
-/** Every job type the worker knows. Add new handlers here. */
-export const ALL_JOBS: readonly JobDefinition[] = [systemEcho, systemFlaky]
+/** Every handler the worker runs; one per job type in `@synthstack/jobs` (a test checks). */
+export const ALL_JOBS: readonly JobDefinition[] = [
+  systemEcho,
+  systemNoop,
+  systemFlaky,
+  systemSleep,
+  emailSend,
+  embeddingsBatch,
+  webhookReceived,
+] as JobDefinition[]
 
 const TYPE_PATTERN = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/
 

@@ -1,3 +1,4 @@
+import type { JobTypeSpec } from '@synthstack/jobs'
 import type * as z from 'zod'
 import type { Config } from '../config'
 import type { Bindings } from '../env'
@@ -5,6 +6,11 @@ import type { Bindings } from '../env'
 /** What a handler gets besides its payload. */
 export interface JobContext {
   type: string
+  /** The job row this delivery runs; null for a stateless delivery (`POST /jobs/:type`). */
+  jobId: string | null
+  workspaceId: string | null
+  /** 1-based attempt number of the job (counts replays too); retried + 1 when stateless. */
+  attempt: number
   /** `Upstash-Message-Id` of the delivery; null when called without one. */
   messageId: string | null
   /** `Upstash-Retried`: 0 on the first attempt, n on the n-th retry. */
@@ -12,25 +18,24 @@ export interface JobContext {
   requestId: string
   env: Bindings
   config: Config
+  /** Reports progress (0–100, clamped) with an optional message: row + SSE event. */
+  progress(percent: number, message?: string): Promise<void>
   /** Keep work running after the response (Workers `ctx.waitUntil`). */
   waitUntil(promise: Promise<unknown>): void
 }
 
-/** A job type: its name, payload schema and handler. One per file in `handlers/`. */
-export interface JobDefinition<TSchema extends z.ZodType = z.ZodType, TResult = unknown> {
-  /** Dotted lowercase name, e.g. `system.echo`; the route is `POST /jobs/<type>`. */
-  type: string
-  description: string
-  payload: TSchema
-  /** Registered only where `JOBS_ENABLE_TEST_JOBS` is true. */
-  testOnly?: boolean
+/** A job type: its shared spec (name, payload schema) and this worker's handler. */
+export interface JobDefinition<TSchema extends z.ZodType = z.ZodType, TResult = unknown>
+  extends JobTypeSpec<TSchema> {
   handle(payload: z.output<TSchema>, ctx: JobContext): Promise<TResult>
 }
 
+/** Joins a spec from `@synthstack/jobs` with its handler. */
 export function defineJob<TSchema extends z.ZodType, TResult>(
-  definition: JobDefinition<TSchema, TResult>,
+  spec: JobTypeSpec<TSchema>,
+  handle: (payload: z.output<TSchema>, ctx: JobContext) => Promise<TResult>,
 ): JobDefinition<TSchema, TResult> {
-  return definition
+  return { ...spec, handle }
 }
 
 /**

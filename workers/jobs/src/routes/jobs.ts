@@ -1,33 +1,165 @@
+import type { Context } from 'hono'
 import { Hono } from 'hono'
 import type { AppEnv } from '../env'
-import { dispatchJob } from '../jobs/dispatch'
+import { JobsError } from '../errors'
+import { dispatchJob, runHandler } from '../jobs/dispatch'
 import { getRegistry } from '../jobs/registry'
 import type { JobContext } from '../jobs/types'
+import { sqlFor } from '../store/db'
+import { pushEvent } from '../store/events'
+import { claimJob, completeJob, failJob, getJobState, setProgress } from '../store/jobs'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /**
- * `POST /jobs/:type`: one URL per job type, the body is the payload. The type is part of the
- * signed URL, so a signed message cannot be replayed as another type, and QStash logs, DLQ
- * filters and per-type queues all see the type in the destination URL.
+ * `POST /jobs/:type[?job_id=<uuid>]`: one URL per job type. The type and job id are part of the
+ * signed URL, so a signed message cannot be replayed as another type or job.
+ *
+ * - With `job_id` (what the edge API enqueues): the job row is claimed with a conditional update
+ *   (`queued|failed → running`), the attempt logged, the handler run on the row's payload, and
+ *   the row moved to `succeeded` or `failed`. A delivery for a finished or cancelled job answers
+ *   200 and changes nothing; one for a job another attempt is running answers 503 (retry later).
+ * - Without: stateless, the body is the payload (health checks, tools).
  */
 export const jobs = new Hono<AppEnv>().post('/:type', async (c) => {
+  const jobId = c.req.query('job_id')
+  if (jobId === undefined) {
+    const ctx = contextFor(c, { jobId: null, workspaceId: null, attempt: 0 })
+    const config = c.get('config')
+    const outcome = await dispatchJob(
+      getRegistry(config.JOBS_ENABLE_TEST_JOBS),
+      c.get('rawBody'),
+      ctx,
+    )
+    return c.json(outcome, 200)
+  }
+  return runJobRecord(c, jobId)
+})
+
+async function runJobRecord(c: Context<AppEnv>, jobId: string): Promise<Response> {
   const config = c.get('config')
   const delivery = c.get('delivery')
-  const ctx: JobContext = {
-    type: c.req.param('type'),
+  const type = c.req.param('type') ?? ''
+  if (!UUID.test(jobId)) {
+    throw new JobsError('job_id must be a UUID', {
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'invalid_job_id',
+      param: 'job_id',
+      nonRetryable: true,
+    })
+  }
+  const sql = sqlFor(config)
+  const claimed = await claimJob(sql, {
+    id: jobId,
+    messageId: delivery.messageId,
+    retried: delivery.retried,
+    lockSeconds: config.JOBS_LOCK_SECONDS,
+  })
+  if (!claimed) {
+    const state = await getJobState(sql, jobId)
+    if (!state) {
+      throw new JobsError(`Job ${jobId} does not exist`, {
+        status: 404,
+        type: 'not_found_error',
+        code: 'job_not_found',
+        nonRetryable: true,
+      })
+    }
+    if (state.status === 'running') {
+      throw new JobsError(`Job ${jobId} is running in another attempt`, {
+        status: 503,
+        type: 'job_error',
+        code: 'job_locked',
+        retryAfterSeconds: 5,
+      })
+    }
+    // Finished, dead or cancelled: a duplicate (or late) delivery changes nothing.
+    return c.json({ job_id: jobId, type: state.type, status: state.status, duplicate: true }, 200)
+  }
+
+  const ctx = contextFor(c, {
+    jobId,
+    workspaceId: claimed.workspace_id,
+    attempt: claimed.attempts,
+  })
+  const event = (status: 'running' | 'succeeded' | 'failed', extra: object = {}) =>
+    pushEvent(config, jobId, {
+      type: 'status',
+      status,
+      progress: status === 'succeeded' ? 100 : 0,
+      message: null,
+      at: new Date().toISOString(),
+      attempt: claimed.attempts,
+      ...extra,
+    })
+  await event('running')
+  try {
+    if (claimed.type !== type) {
+      throw new JobsError(`Job ${jobId} is a ${claimed.type} job, not ${type}`, {
+        status: 409,
+        type: 'invalid_request_error',
+        code: 'job_type_mismatch',
+        nonRetryable: true,
+      })
+    }
+    const outcome = await runHandler(
+      getRegistry(config.JOBS_ENABLE_TEST_JOBS),
+      claimed.payload,
+      ctx,
+    )
+    await completeJob(sql, { id: jobId, attemptId: claimed.attempt_id, result: outcome.result })
+    await event('succeeded')
+    return c.json({ ...outcome, job_id: jobId, attempt: claimed.attempts }, 200)
+  } catch (error) {
+    const failure =
+      error instanceof JobsError
+        ? error
+        : new JobsError('Job failed; it will be retried', {
+            status: 500,
+            type: 'job_error',
+            code: 'job_failed',
+          })
+    const message = failure.detail ?? failure.message
+    await failJob(sql, { id: jobId, attemptId: claimed.attempt_id, error: message })
+    await event('failed', { error: message })
+    throw failure
+  }
+}
+
+function contextFor(
+  c: Context<AppEnv>,
+  job: { jobId: string | null; workspaceId: string | null; attempt: number },
+): JobContext {
+  const config = c.get('config')
+  const delivery = c.get('delivery')
+  const jobId = job.jobId
+  return {
+    type: c.req.param('type') ?? '',
+    jobId,
+    workspaceId: job.workspaceId,
+    attempt: job.attempt || delivery.retried + 1,
     messageId: delivery.messageId,
     retried: delivery.retried,
     requestId: c.get('requestId'),
     env: c.env,
     config,
     waitUntil: waitUntilOf(c),
+    async progress(percent, message) {
+      if (!jobId) return
+      const progress = Math.max(0, Math.min(100, Math.round(percent)))
+      await setProgress(sqlFor(config), { id: jobId, progress, message: message ?? null })
+      await pushEvent(config, jobId, {
+        type: 'progress',
+        status: 'running',
+        progress,
+        message: message ?? null,
+        at: new Date().toISOString(),
+        attempt: job.attempt,
+      })
+    },
   }
-  const outcome = await dispatchJob(
-    getRegistry(config.JOBS_ENABLE_TEST_JOBS),
-    c.get('rawBody'),
-    ctx,
-  )
-  return c.json(outcome, 200)
-})
+}
 
 function waitUntilOf(c: { executionCtx: ExecutionContext }): (promise: Promise<unknown>) => void {
   try {

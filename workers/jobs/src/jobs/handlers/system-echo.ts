@@ -1,19 +1,8 @@
-import * as z from 'zod'
+import { systemEchoSpec } from '@synthstack/jobs'
 import { defineJob } from '../types'
 
 /**
- * Returns its payload. Used by health checks, the jobs benchmark and as the template for new
- * handlers: copy this file, rename the type, and add it to `../registry.ts`.
+ * Returns its payload. The template for new handlers: define the spec in `@synthstack/jobs`,
+ * copy this file, and add it to `../registry.ts`.
  */
-export const systemEcho = defineJob({
-  type: 'system.echo',
-  description: 'Returns its payload unchanged.',
-  payload: z.strictObject({
-    message: z.string().max(10_000),
-    /** Anything JSON, returned as is (e.g. a send timestamp for latency measurements). */
-    data: z.json().optional(),
-  }),
-  async handle(payload) {
-    return payload
-  },
-})
+export const systemEcho = defineJob(systemEchoSpec, async (payload) => payload)

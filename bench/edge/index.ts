@@ -1,0 +1,170 @@
+// pnpm bench:edge — what auth + rate limit + metering add to a trivial authenticated route,
+// beside the same route with no middleware, in the same run, under `wrangler dev` (workerd) with
+// the emulators; and the edge API bundle size (gzipped). BENCH lines come last.
+import { spawn } from 'node:child_process'
+import { readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+import { startTestStack } from '@synthstack/testing'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+const wrangler = join(root, 'bench/node_modules/.bin/wrangler')
+const N = Number(process.env.BENCH_EDGE_REQUESTS ?? 2000)
+const WARMUP = 200
+const wranglerEnv = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+}
+
+const freePort = () =>
+  new Promise<number>((resolvePort) => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolvePort(port))
+    })
+  })
+
+const run = (args: string[]) =>
+  new Promise<void>((ok, fail) => {
+    const child = spawn(wrangler, args, {
+      cwd: root,
+      env: wranglerEnv,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    let err = ''
+    child.stderr.on('data', (d) => {
+      err += d
+    })
+    child.on('exit', (code) =>
+      code === 0 ? ok() : fail(new Error(`wrangler ${args[0]} failed: ${err.slice(-2000)}`)),
+    )
+  })
+
+async function bundleGzipKb(): Promise<number> {
+  const out = join(tmpdir(), `edge-bundle-${process.pid}`)
+  await run(['deploy', '--config', 'wrangler.toml', '--env=', '--dry-run', '--outdir', out])
+  const kb = gzipSync(readFileSync(join(out, 'index.js'))).length / 1024
+  rmSync(out, { recursive: true, force: true })
+  return kb
+}
+
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
+
+async function main() {
+  const stack = await startTestStack()
+  const port = await freePort()
+  const vars = {
+    ...stack.env,
+    ENVIRONMENT: 'test',
+    LOG_LEVEL: 'warn',
+    BENCH_ROUTES: 'true',
+    ML_NODE_URL: '',
+    JOBS_WORKER_URL: '',
+    // The bench key must not hit its own limit.
+    RATE_LIMIT_PER_MINUTE_FREE: '1000000',
+  }
+  const args = [
+    'dev',
+    '--config',
+    'wrangler.toml',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(await freePort()),
+  ]
+  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`)
+  const dev = spawn(wrangler, args, {
+    cwd: root,
+    env: wranglerEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const base = `http://127.0.0.1:${port}`
+  try {
+    const deadline = Date.now() + 90_000
+    for (;;) {
+      const ok = await fetch(`${base}/_bench/bare`).then(
+        (r) => r.ok,
+        () => false,
+      )
+      if (ok) break
+      if (Date.now() > deadline) throw new Error('wrangler dev did not start')
+      await new Promise((r) => setTimeout(r, 250))
+    }
+    const post = (path: string, body: unknown, token?: string) =>
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify(body),
+      }).then((r) => r.json() as Promise<{ session: { token: string }; key: string }>)
+    const signup = await post('/v1/auth/signup', {
+      email: `bench-${Date.now()}@example.com`,
+      password: 'bench password 123',
+    })
+    const key = await post(
+      '/v1/api-keys',
+      { name: 'bench', scopes: ['chat'] },
+      signup.session.token,
+    )
+    const auth = { Authorization: `Bearer ${key.key}` }
+
+    const time = async (path: string, headers: Record<string, string>) => {
+      const t = performance.now()
+      const res = await fetch(`${base}${path}`, { headers })
+      await res.arrayBuffer()
+      if (res.status !== 200) throw new Error(`${path} answered ${res.status}`)
+      return performance.now() - t
+    }
+    for (let i = 0; i < WARMUP; i++) {
+      await time('/_bench/bare', {})
+      await time('/_bench/authed', auth)
+    }
+    const bare: number[] = []
+    const authed: number[] = []
+    // Interleaved, so drift on a shared machine hits both alike.
+    for (let i = 0; i < N; i++) {
+      bare.push(await time('/_bench/bare', {}))
+      authed.push(await time('/_bench/authed', auth))
+    }
+    bare.sort((a, b) => a - b)
+    authed.sort((a, b) => a - b)
+    const p = (xs: number[], q: number) => quantile(xs, q)
+    console.log(`requests per route: ${N} (sequential, one client, wrangler dev + emulators)`)
+    console.log('route              p50 ms   p90 ms   p99 ms')
+    for (const [name, xs] of [
+      ['bare', bare],
+      ['auth+limit+meter', authed],
+    ] as const) {
+      console.log(
+        `${name.padEnd(18)} ${p(xs, 0.5).toFixed(3).padStart(7)}  ${p(xs, 0.9).toFixed(3).padStart(7)}  ${p(xs, 0.99).toFixed(3).padStart(7)}`,
+      )
+    }
+    const gz = await bundleGzipKb()
+    console.log(`edge bundle (gzip): ${gz.toFixed(1)} KB`)
+    console.log('')
+    const f = (x: number) => x.toFixed(3)
+    console.log(
+      `BENCH edge_overhead_p50_ms ${f(p(authed, 0.5) - p(bare, 0.5))} ms baseline=${f(p(bare, 0.5))} target=<=1.5`,
+    )
+    console.log(
+      `BENCH edge_overhead_p99_ms ${f(p(authed, 0.99) - p(bare, 0.99))} ms baseline=${f(p(bare, 0.99))} target=printed`,
+    )
+    console.log(`BENCH edge_bundle_gzip_kb ${gz.toFixed(1)} KB baseline=216 target=<=200`)
+  } finally {
+    dev.kill('SIGTERM')
+    await new Promise((r) => dev.once('exit', r))
+    await stack.close()
+  }
+}
+
+await main()

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest'
+import { checkPayload, emailSendSpec, getJobType, JOB_TYPES, listJobTypes } from './definitions'
+import { isTerminal, LANES } from './lanes'
+
+describe('job type definitions', () => {
+  it('have unique, well-formed names', () => {
+    const names = JOB_TYPES.map((s) => s.type)
+    expect(new Set(names).size).toBe(names.length)
+    for (const name of names) expect(name).toMatch(/^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)+$/)
+  })
+
+  it('hide test-only types unless asked', () => {
+    expect(getJobType('system.flaky', false)).toBeUndefined()
+    expect(getJobType('system.flaky', true)?.type).toBe('system.flaky')
+    expect(listJobTypes(false)).not.toContain('system.sleep')
+    expect(listJobTypes(true)).toContain('system.sleep')
+  })
+
+  it('name the field at fault, including unknown and nested fields', () => {
+    expect(
+      checkPayload(emailSendSpec, { to: 'not-an-email', subject: 's', text: 't' }),
+    ).toMatchObject({ ok: false, param: 'to' })
+    expect(
+      checkPayload(emailSendSpec, { to: ['a@example.com', 'bad'], subject: 's', text: 't' }),
+    ).toMatchObject({ ok: false, param: 'to.1' })
+    expect(
+      checkPayload(emailSendSpec, { to: 'a@example.com', subject: 's', text: 't', cc: 'x' }),
+    ).toMatchObject({ ok: false, param: 'cc', message: 'cc: unknown field' })
+    expect(checkPayload(emailSendSpec, { to: 'a@example.com', subject: 's' })).toMatchObject({
+      ok: false,
+      param: 'text',
+    })
+    expect(
+      checkPayload(emailSendSpec, { to: 'a@example.com', subject: 'hi', html: '<p>x</p>' }),
+    ).toMatchObject({ ok: true })
+  })
+
+  it('map priorities to three lanes; terminal states are final', () => {
+    expect(new Set(Object.values(LANES)).size).toBe(3)
+    expect(isTerminal('succeeded')).toBe(true)
+    expect(isTerminal('failed')).toBe(false)
+  })
+})

@@ -1,0 +1,137 @@
+import type { Sql } from './db'
+import { rows } from './db'
+
+export interface ClaimedJob {
+  id: string
+  workspace_id: string
+  type: string
+  payload: unknown
+  attempts: number
+  max_attempts: number
+  attempt_id: string
+}
+
+export interface JobState {
+  id: string
+  workspace_id: string
+  type: string
+  status: string
+  result: unknown
+  error: string | null
+  attempts: number
+  locked_until: string | null
+}
+
+/**
+ * Claims a job for one attempt: `queued`/`failed` (or `running` whose lock expired, i.e. an
+ * attempt that crashed) → `running`, attempts + 1, and an attempt row — in one statement, so two
+ * deliveries of the same message cannot both claim it. Null when the job is not claimable.
+ */
+export async function claimJob(
+  sql: Sql,
+  input: { id: string; messageId: string | null; retried: number; lockSeconds: number },
+): Promise<ClaimedJob | null> {
+  const [row] = await rows<ClaimedJob>(
+    sql,
+    `with claimed as (
+       update jobs set status = 'running', attempts = attempts + 1,
+         started_at = coalesce(started_at, now()), message_id = coalesce($2, message_id),
+         locked_until = now() + make_interval(secs => $4), updated_at = now()
+       where id = $1 and (status in ('queued', 'failed')
+         or (status = 'running' and (locked_until is null or locked_until < now())))
+       returning id, workspace_id, type, payload, attempts, max_attempts
+     ), attempt as (
+       insert into job_attempts (job_id, attempt, message_id, retried)
+       select id, attempts, $2, $3 from claimed
+       on conflict (job_id, attempt) do update set started_at = now()
+       returning id
+     )
+     select c.*, (select id from attempt)::text as attempt_id from claimed c`,
+    [input.id, input.messageId, input.retried, input.lockSeconds],
+  )
+  return row ?? null
+}
+
+export async function getJobState(sql: Sql, id: string): Promise<JobState | null> {
+  const [row] = await rows<JobState>(
+    sql,
+    `select id, workspace_id, type, status, result, error, attempts, locked_until
+     from jobs where id = $1`,
+    [id],
+  )
+  return row ?? null
+}
+
+/** running → succeeded, with the result; the attempt is closed. False when no longer running. */
+export async function completeJob(
+  sql: Sql,
+  input: { id: string; attemptId: string; result: unknown },
+): Promise<boolean> {
+  const done = await rows<{ id: string }>(
+    sql,
+    `with j as (
+       update jobs set status = 'succeeded', result = $2::jsonb, progress = 100, error = null,
+         finished_at = now(), locked_until = null, updated_at = now()
+       where id = $1 and status = 'running' returning id
+     ), a as (
+       update job_attempts set status = 'succeeded', finished_at = now()
+       where id = $3::bigint and exists (select 1 from j) returning id
+     )
+     select id from j`,
+    [input.id, JSON.stringify(input.result ?? null), input.attemptId],
+  )
+  return done.length > 0
+}
+
+/** running → failed with the error (QStash retries, or the failure callback marks it dead). */
+export async function failJob(
+  sql: Sql,
+  input: { id: string; attemptId: string; error: string },
+): Promise<boolean> {
+  const done = await rows<{ id: string }>(
+    sql,
+    `with j as (
+       update jobs set status = 'failed', error = $2, locked_until = null, updated_at = now()
+       where id = $1 and status = 'running' returning id
+     ), a as (
+       update job_attempts set status = 'failed', error = $2, finished_at = now()
+       where id = $3::bigint returning id
+     )
+     select id from j`,
+    [input.id, input.error, input.attemptId],
+  )
+  return done.length > 0
+}
+
+/** Progress while running; ignored once the job left `running`. */
+export async function setProgress(
+  sql: Sql,
+  input: { id: string; progress: number; message: string | null },
+): Promise<void> {
+  await sql.query(
+    `update jobs set progress = $2, progress_message = $3, updated_at = now()
+     where id = $1 and status = 'running'`,
+    [input.id, input.progress, input.message],
+  )
+}
+
+/**
+ * The failure callback: the last attempt failed (or was non-retryable), QStash put the message in
+ * its DLQ. Any non-final state → dead, keeping the last error. A callback for an older message
+ * (the job was replayed since) changes nothing.
+ */
+export async function markDead(
+  sql: Sql,
+  input: { id: string; messageId: string | null; dlqId: string | null; fallbackError: string },
+): Promise<{ id: string; workspace_id: string; type: string; error: string } | null> {
+  const [row] = await rows<{ id: string; workspace_id: string; type: string; error: string }>(
+    sql,
+    `update jobs set status = 'dead', dlq_id = $3, error = coalesce(error, $4),
+       finished_at = now(), locked_until = null, updated_at = now()
+     where id = $1 and status in ('queued', 'running', 'failed')
+       and ($2::text is null or message_id is null or message_id = $2)
+     returning id, workspace_id, type, error`,
+    [input.id, input.messageId, input.dlqId, input.fallbackError],
+  )
+  return row ?? null
+}
