@@ -1,6 +1,6 @@
 import { Client } from '@upstash/qstash'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { jobsClient } from './support/client'
+import { type Json, jobsClient } from './support/client'
 import { type JobsStack, startJobsStack } from './support/jobs-stack'
 import { signDelivery } from './support/sign'
 
@@ -61,7 +61,7 @@ describe('jobs API → QStash → worker', () => {
     ])
   })
 
-  it('retries until dead with the last error; a replay keeps the history and succeeds', async () => {
+  it('retries until dead with the last error; a replay keeps the history and ends dead again', async () => {
     // fail_times 3 with 2 attempts: dead. The replay's attempts count on from Upstash-Retried 0,
     // so it fails again unless fail_times is reached: use a job that fails exactly twice.
     const { body } = await client.enqueue({
@@ -282,5 +282,88 @@ describe('jobs API → QStash → worker', () => {
       [ids],
     )) as { n: number }[]
     expect(attempts[0]?.n).toBe(500)
+  })
+})
+
+describe('cron schedules (QStash schedules, time-scaled: a cron minute lasts 0.6 s)', () => {
+  const jobsOf = async (c: ReturnType<typeof jobsClient>, scheduleId: string) => {
+    const list = await c.call('/v1/jobs?type=system.echo&limit=100')
+    return (list.body.data as Json[]).filter((j) => j.schedule_id === scheduleId)
+  }
+
+  it('refuses a bad cron expression or payload with a 400 naming the field', async () => {
+    const badCron = await client.call('/v1/schedules', {
+      method: 'POST',
+      body: JSON.stringify({ cron: '61 * * * *', type: 'system.echo', payload: { message: 'x' } }),
+    })
+    expect(badCron.status).toBe(400)
+    expect(badCron.body.error).toMatchObject({ code: 'invalid_parameter', param: 'cron' })
+    const sixFields = await client.call('/v1/schedules', {
+      method: 'POST',
+      body: JSON.stringify({ cron: '0 * * * * *', type: 'system.echo', payload: { message: 'x' } }),
+    })
+    expect(sixFields.body.error).toMatchObject({ param: 'cron' })
+    const badPayload = await client.call('/v1/schedules', {
+      method: 'POST',
+      body: JSON.stringify({ cron: '* * * * *', type: 'email.send', payload: { to: 'nope' } }),
+    })
+    expect(badPayload.status).toBe(400)
+    expect(badPayload.body.error).toMatchObject({ param: 'payload.to' })
+    expect((await client.call('/v1/schedules')).body.data).toEqual([])
+  })
+
+  it('fires jobs that run, lists next run times, is private to its workspace, and stops on delete', async () => {
+    const created = await client.call('/v1/schedules', {
+      method: 'POST',
+      body: JSON.stringify({
+        cron: '* * * * *',
+        type: 'system.echo',
+        payload: { message: 'tick' },
+        priority: 'high',
+      }),
+    })
+    expect(created.status).toBe(201)
+    const schedule = created.body
+    expect(schedule).toMatchObject({ object: 'schedule', cron: '* * * * *', type: 'system.echo' })
+    expect(schedule.next_runs).toHaveLength(5)
+    // QStash's clock runs 100x fast here: the next firing is under a real second away.
+    const next = new Date(schedule.next_run_at).getTime()
+    expect(next - Date.now()).toBeLessThan(2_000)
+
+    const listed = await client.call('/v1/schedules')
+    expect(listed.body.data.map((x: Json) => x.id)).toEqual([schedule.id])
+
+    // Another workspace sees nothing and cannot delete it.
+    const other = jobsClient(s.api.url, (await s.newWorkspace()).apiKey)
+    expect((await other.call('/v1/schedules')).body.data).toEqual([])
+    expect((await other.call(`/v1/schedules/${schedule.id}`)).status).toBe(404)
+    const theirDelete = await other.call(`/v1/schedules/${schedule.id}`, { method: 'DELETE' })
+    expect(theirDelete.status).toBe(404)
+    expect(theirDelete.body.error.code).toBe('schedule_not_found')
+
+    // At least two firings, each a job of its own that ran to success with the payload.
+    const deadline = Date.now() + 20_000
+    let fired: Json[] = []
+    while (Date.now() < deadline) {
+      fired = (await jobsOf(client, schedule.id)).filter((j) => j.status === 'succeeded')
+      if (fired.length >= 2) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(fired.length).toBeGreaterThanOrEqual(2)
+    for (const job of fired) {
+      expect(job).toMatchObject({ priority: 'high', result: { message: 'tick' }, attempts: 1 })
+    }
+    expect(new Set(fired.map((j) => j.id)).size).toBe(fired.length)
+    const last = (await client.call(`/v1/schedules/${schedule.id}`)).body
+    expect(last.last_run_at).not.toBeNull()
+
+    const deleted = await client.call(`/v1/schedules/${schedule.id}`, { method: 'DELETE' })
+    expect(deleted.status).toBe(200)
+    expect((await client.call(`/v1/schedules/${schedule.id}`)).status).toBe(404)
+    // A firing already in flight may still land; after that, nothing more (3+ cron minutes).
+    await new Promise((r) => setTimeout(r, 700))
+    const settled = (await jobsOf(client, schedule.id)).length
+    await new Promise((r) => setTimeout(r, 2_000))
+    expect((await jobsOf(client, schedule.id)).length).toBe(settled)
   })
 })

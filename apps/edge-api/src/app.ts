@@ -3,6 +3,7 @@ import { jobRoutes } from './jobs/routes'
 import { loadConfig } from './middleware/config'
 import { cors } from './middleware/cors'
 import { requestId } from './middleware/request-id'
+import { outboxRoutes } from './outbox/routes'
 import { createRouter } from './router'
 import { apiKeyRoutes } from './routes/api-keys'
 import { auth } from './routes/auth'
@@ -12,6 +13,7 @@ import { embeddingsRoutes } from './routes/embeddings'
 import { health } from './routes/health'
 import { usageRoutes } from './routes/usage'
 import { workspaceRoutes } from './routes/workspaces'
+import { scheduleRoutes } from './schedules/routes'
 import { webhookRoutes } from './webhooks/routes'
 
 /** Builds the app: middleware in request order, then routes, then the one error handler. */
@@ -29,6 +31,8 @@ export function createApp() {
     .route('/', usageRoutes)
     .route('/', embeddingsRoutes)
     .route('/', jobRoutes)
+    .route('/', scheduleRoutes)
+    .route('/', outboxRoutes)
   app.route('/', webhookRoutes)
   // Bench-only routes: 404 unless BENCH_ROUTES=true (src/routes/bench.ts).
   app.route('/', benchRoutes)

@@ -31,12 +31,25 @@ export interface JobsStack {
  * jobs worker and the edge API each under `wrangler dev`.
  */
 export async function startJobsStack(
-  options: { timeScale?: number; apiVars?: Record<string, string> } = {},
+  options: {
+    timeScale?: number
+    apiVars?: Record<string, string>
+    workerVars?: Record<string, string>
+    /** QStash state on disk (default true; the restart test needs it). */
+    persistQStash?: boolean
+    /** Deliveries QStash runs at once (default 100). */
+    qstashMaxConcurrency?: number
+  } = {},
 ): Promise<JobsStack> {
   const stack = await startTestStack({ qstashTimeScale: 1 })
   const dataDir = mkdtempSync(join(tmpdir(), 'e2e-jobs-qstash-'))
   const port = await freePort()
-  const qstashOptions = { port, dataDir, timeScale: options.timeScale ?? 0.01, maxConcurrency: 100 }
+  const qstashOptions = {
+    port,
+    ...(options.persistQStash !== false && { dataDir }),
+    timeScale: options.timeScale ?? 0.01,
+    maxConcurrency: options.qstashMaxConcurrency ?? 100,
+  }
   let qstash = await startQStashEmulator(qstashOptions)
   const common = {
     DATABASE_URL: stack.env.DATABASE_URL,
@@ -54,7 +67,7 @@ export async function startJobsStack(
     packageDir: join(repoRoot, 'workers/jobs'),
     config: join(repoRoot, 'workers/jobs/wrangler.toml'),
     cwd: join(repoRoot, 'workers/jobs'),
-    vars: { ...common, JOBS_LOCK_SECONDS: '30' },
+    vars: { ...common, JOBS_LOCK_SECONDS: '30', ...options.workerVars },
     readyPath: '/health',
   })
   const api = await startWrangler({

@@ -7,6 +7,7 @@ import { getRegistry } from './jobs/registry'
 import { verifyQStash } from './middleware/verify-qstash'
 import { callbacks } from './routes/callbacks'
 import { jobs } from './routes/jobs'
+import { schedules } from './routes/schedules'
 
 function configFailure(error: ConfigError, status: 500 | 503 = 500): JobsError {
   return new JobsError(`Worker misconfigured: check ${error.variables.join(', ')}`, {
@@ -45,6 +46,7 @@ export function createApp() {
   app.use(verifyQStash())
   app.route('/jobs', jobs)
   app.route('/callbacks', callbacks)
+  app.route('/schedules', schedules)
 
   app.notFound((c) =>
     errorResponse(

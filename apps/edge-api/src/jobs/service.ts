@@ -89,14 +89,19 @@ export async function createJob(
     await db.delete(jobs).where(eq(jobs.id, inserted.id))
     throw error
   }
-  waitUntil(
-    c,
-    'job message id',
-    db
-      .update(jobs)
-      .set({ messageId: sql`coalesce(${jobs.messageId}, ${messageId})` })
-      .where(eq(jobs.id, inserted.id)),
-  )
+  // A delayed job's message id lets cancel delete it from QStash before it runs. A due job's
+  // first delivery records it (the claim), so the hot path skips this write; a due job cancelled
+  // meanwhile is delivered once and answered as finished (nothing runs).
+  if (inserted.runAt) {
+    waitUntil(
+      c,
+      'job message id',
+      db
+        .update(jobs)
+        .set({ messageId: sql`coalesce(${jobs.messageId}, ${messageId})` })
+        .where(eq(jobs.id, inserted.id)),
+    )
+  }
   return { job: { ...inserted, messageId }, created: true }
 }
 

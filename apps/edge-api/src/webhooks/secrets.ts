@@ -2,13 +2,15 @@ import type { Config } from '../config'
 import { ApiError } from '../errors'
 
 const DEV_KEY = 'synthstack-development-webhook-secrets-key'
-const keys = new WeakMap<Config, Promise<CryptoKey>>()
+// The WebCrypto key type, spelled so that both the Workers and the Node type libraries accept it.
+type AesKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>
+const keys = new WeakMap<Config, Promise<AesKey>>()
 
 const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes))
 const unb64 = (text: string) => Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0))
 
 /** AES-256-GCM key from WEBHOOK_SECRETS_KEY (SHA-256 of it); a fixed dev key outside production. */
-function keyFor(config: Config): Promise<CryptoKey> {
+function keyFor(config: Config): Promise<AesKey> {
   let key = keys.get(config)
   if (!key) {
     const material =

@@ -151,10 +151,16 @@ export class Transcriber {
     return [TRANSCRIBE_MODEL, ...this.whisper.keys()]
   }
 
-  /** Whisper takes any language it knows; pocketsphinx only English. */
+  /** Whisper takes the languages it has tokens for; pocketsphinx only English. */
   acceptsLanguage(model: string, language: string) {
     const w = this.whisper.get(model)
-    return w ? w.whisper.multilingual || language === 'en' : language === 'en'
+    return w ? w.whisper.accepts(language) : language === 'en'
+  }
+
+  /** The language codes a model takes, for error messages; null when any is taken. */
+  languagesOf(model: string): string[] | null {
+    const w = this.whisper.get(model)
+    return w ? w.whisper.languages : ['en']
   }
 
   private async probeSphinx() {
@@ -301,7 +307,7 @@ export class Transcriber {
             words: [],
           }))
         : [{ id: 0, start: 0, end: duration, text: out.text, words: [] }]
-      return { text: out.text, duration, segments, language: opts.language ?? 'auto' }
+      return { text: out.text, duration, segments, language: out.language ?? 'en' }
     } finally {
       this.active--
       await rm(dir, { recursive: true, force: true })

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { mulberry32 } from '../classifiers/logistic.js'
+import { ensureWhisperFixture } from './fixture-whisper.js'
 import { F, floatInit, I64, int64Init, node, onnx, valueInfo } from './onnx-graph.js'
 
 export const FIXTURE_EMBEDDER = 'fixture-bert-embed'
@@ -280,7 +281,8 @@ function writeBertFolder(dir: string, kind: 'embedder' | 'cross-encoder', vocab:
 
 /**
  * Build (or reuse, when current) the fixture tree under `root`, laid out like MODEL_DIR:
- * `embeddings/fixture-bert-embed`, `rerankers/fixture-bert-cross-encoder`. Returns `root`.
+ * `embeddings/fixture-bert-embed`, `rerankers/fixture-bert-cross-encoder`,
+ * `whisper/fixture-whisper-tiny` (see fixture-whisper.ts). Returns `root`.
  */
 export function ensureOnnxFixtures(root: string): string {
   const vocab = fixtureVocab()
@@ -296,5 +298,6 @@ export function ensureOnnxFixtures(root: string): string {
       JSON.parse(readFileSync(meta, 'utf8')).fixture_version === FIXTURE_VERSION
     if (!current) writeBertFolder(dir, kind, vocab)
   }
+  ensureWhisperFixture(root)
   return root
 }

@@ -1,4 +1,5 @@
 /** Small helpers to write ONNX graphs as protobuf with onnx-proto (the official onnx.proto). */
+import type { onnx as OnnxTypes } from 'onnx-proto'
 import onnxProto from 'onnx-proto'
 
 export const { onnx } = onnxProto
@@ -41,17 +42,50 @@ export const node = (
         : onnx.AttributeProto.create({ name, i: v, type: onnx.AttributeProto.AttributeType.INT }),
     ),
   })
-export const valueInfo = (name: string, elemType: number, dims: (string | number)[]) =>
+/** A typed value; `dims` null leaves the shape unknown (subgraph outputs of varying shape). */
+export const valueInfo = (name: string, elemType: number, dims: (string | number)[] | null) =>
   onnx.ValueInfoProto.create({
     name,
     type: {
       tensorType: {
         elemType,
-        shape: {
-          dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
-        },
+        ...(dims
+          ? {
+              shape: {
+                dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
+              },
+            }
+          : {}),
       },
     },
+  })
+
+export const BOOL = onnx.TensorProto.DataType.BOOL
+
+/** `If` on a bool tensor: each branch is a subgraph that may read the outer graph's values. */
+export const ifNode = (
+  cond: string,
+  outputs: string[],
+  thenBranch: OnnxTypes.IGraphProto,
+  elseBranch: OnnxTypes.IGraphProto,
+) =>
+  onnx.NodeProto.create({
+    opType: 'If',
+    input: [cond],
+    output: outputs,
+    name: outputs[0] ?? 'If',
+    attribute: [
+      onnx.AttributeProto.create({
+        name: 'then_branch',
+        g: thenBranch,
+        type: onnx.AttributeProto.AttributeType.GRAPH,
+      }),
+      onnx.AttributeProto.create({
+        name: 'else_branch',
+        g: elseBranch,
+        type: onnx.AttributeProto.AttributeType.GRAPH,
+      }),
+    ],
   })
 
 /**

@@ -15,6 +15,7 @@ import {
   fixtureWeights,
   referenceForward,
 } from './fixture-onnx.js'
+import { FIXTURE_WHISPER } from './fixture-whisper.js'
 
 let server: RunningServer
 let plain: RunningServer
@@ -57,6 +58,13 @@ beforeAll(async () => {
     join(fixtures, 'rerankers', FIXTURE_RERANKER),
     join(plainModels, 'rerankers', 'copied-fixture'),
     { recursive: true },
+  )
+  cpSync(
+    join(fixtures, 'whisper', FIXTURE_WHISPER),
+    join(plainModels, 'whisper', 'copied-whisper'),
+    {
+      recursive: true,
+    },
   )
   plain = await startServer({ PORT: 0, MODEL_DIR: plainModels, ONNX_DEVICE: 'cpu' })
 })
@@ -227,6 +235,10 @@ describe('/v1/models, /readyz and broken folders', () => {
     expect(embed.kind).toMatch(/^fixture/)
     expect(embed.source).toContain(join('embeddings', FIXTURE_EMBEDDER))
     expect(embed.details).toMatchObject({ device: 'cpu', dtype: 'fp32', pooling: 'mean' })
+    expect(data.find((m) => m.id === FIXTURE_WHISPER)).toMatchObject({
+      task: 'transcription',
+      status: 'ready',
+    })
     const rerank = data.find((m) => m.id === FIXTURE_RERANKER) as ModelCard
     expect(rerank).toMatchObject({ task: 'rerank', status: 'ready' })
     expect(rerank.kind).toMatch(/cross-encoder$/)
@@ -276,7 +288,19 @@ describe('/v1/models, /readyz and broken folders', () => {
     const ids = (await models(plain)).map((m) => m.id)
     expect(ids).toContain('use-lite-512')
     expect(ids).not.toContain('copied-fixture')
-    expect(ids.some((id) => id.startsWith('fixture-bert'))).toBe(false)
+    expect(ids).not.toContain('copied-whisper')
+    expect(ids.some((id) => id.startsWith('fixture-'))).toBe(false)
+    const audio = await new OpenAI({
+      baseURL: `${plain.url}/v1`,
+      apiKey: DEV_API_KEY,
+      maxRetries: 0,
+    }).audio.transcriptions
+      .create({
+        model: 'copied-whisper',
+        file: await toFile(Buffer.from('RIFF'), 'a.wav'),
+      })
+      .catch((e: unknown) => e)
+    expect(audio).toBeInstanceOf(OpenAI.NotFoundError)
     const ready = await fetch(`${plain.url}/readyz`)
     expect(((await ready.json()) as { status: string }).status).toBe('ready')
   })

@@ -4,6 +4,10 @@ import { badRequest } from '../http/errors.js'
 
 const FORMATS = ['json', 'text', 'verbose_json'] as const
 
+const names = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'code' })
+/** OpenAI's verbose_json names the language in lower-case English ('en' → 'english'). */
+export const languageName = (code: string) => (names.of(code) ?? code).toLowerCase()
+
 export function audioRoutes(transcriber: Transcriber) {
   const app = new Hono()
   app.post('/v1/audio/transcriptions', async (c) => {
@@ -43,9 +47,12 @@ export function audioRoutes(transcriber: Transcriber) {
         throw badRequest('language', "'language' must be an ISO-639-1 code such as 'en'.")
       }
       if (!transcriber.acceptsLanguage(model, language)) {
+        const langs = transcriber.languagesOf(model) ?? []
         throw badRequest(
           'language',
-          `Model '${model}' on this node transcribes English only ('en').`,
+          langs.length === 1 && langs[0] === 'en'
+            ? `Model '${model}' on this node transcribes English only ('en').`
+            : `Model '${model}' on this node does not know '${language}'; it takes ${langs.join(', ')}.`,
         )
       }
     }
@@ -59,7 +66,7 @@ export function audioRoutes(transcriber: Transcriber) {
     if (format === 'json') return c.json({ text: t.text })
     return c.json({
       task: 'transcribe',
-      language: t.language === 'en' ? 'english' : t.language,
+      language: languageName(t.language),
       duration: t.duration,
       text: t.text,
       segments: t.segments.map((s) => ({

@@ -4,7 +4,7 @@ import type { AppEnv } from '../env'
 import { JobsError } from '../errors'
 import { sqlFor } from '../store/db'
 import { pushEvent } from '../store/events'
-import { markDead } from '../store/jobs'
+import { jobOfFiring, markDead } from '../store/jobs'
 
 /** The part of QStash's callback body this route reads. */
 const FailureCallback = z.object({
@@ -28,19 +28,25 @@ function lastError(status: number, base64Body: string | undefined): string {
     : `delivery failed with HTTP ${status}`
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
 /**
- * `POST /callbacks/failure?job_id=<uuid>`: QStash's failure callback (signed like any delivery),
- * sent once the message ran out of retries or got a non-retryable answer and went to the DLQ.
- * Marks the job dead with its last error; a callback for a replaced message changes nothing.
+ * `POST /callbacks/failure?job_id=<uuid>` (or `?schedule_id=<uuid>` for a schedule firing, whose
+ * job is found by the failed message's id): QStash's failure callback (signed like any
+ * delivery), sent once the message ran out of retries or got a non-retryable answer and went to
+ * the DLQ. Marks the job dead with its last error; a callback for a replaced message changes
+ * nothing.
  */
 export const callbacks = new Hono<AppEnv>().post('/failure', async (c) => {
-  const jobId = c.req.query('job_id') ?? ''
-  if (!/^[0-9a-f-]{36}$/i.test(jobId)) {
-    throw new JobsError('job_id must be a UUID', {
+  const scheduleId = c.req.query('schedule_id')
+  const param = scheduleId === undefined ? 'job_id' : 'schedule_id'
+  const id = scheduleId ?? c.req.query('job_id') ?? ''
+  if (!UUID.test(id)) {
+    throw new JobsError(`${param} must be a UUID`, {
       status: 400,
       type: 'invalid_request_error',
-      code: 'invalid_job_id',
-      param: 'job_id',
+      code: `invalid_${param}`,
+      param,
       nonRetryable: true,
     })
   }
@@ -56,7 +62,16 @@ export const callbacks = new Hono<AppEnv>().post('/failure', async (c) => {
     })
   }
   const config = c.get('config')
-  const dead = await markDead(sqlFor(config), {
+  const sql = sqlFor(config)
+  let jobId: string | null = id
+  if (scheduleId !== undefined) {
+    // The firing may have failed before its job existed (schedule deleted): nothing to mark.
+    jobId = parsed.sourceMessageId
+      ? await jobOfFiring(sql, { scheduleId, messageId: parsed.sourceMessageId })
+      : null
+    if (!jobId) return c.json({ job_id: null, status: 'unchanged' }, 200)
+  }
+  const dead = await markDead(sql, {
     id: jobId,
     messageId: parsed.sourceMessageId ?? null,
     dlqId: parsed.dlqId ?? null,

@@ -1,5 +1,7 @@
+import type { JobEvent } from '@synthstack/jobs'
 import type { Context } from 'hono'
 import { Hono } from 'hono'
+import type { Config } from '../config'
 import type { AppEnv } from '../env'
 import { JobsError } from '../errors'
 import { dispatchJob, runHandler } from '../jobs/dispatch'
@@ -24,7 +26,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 export const jobs = new Hono<AppEnv>().post('/:type', async (c) => {
   const jobId = c.req.query('job_id')
   if (jobId === undefined) {
-    const ctx = contextFor(c, { jobId: null, workspaceId: null, attempt: 0 })
+    const ctx = contextFor(c, {
+      type: c.req.param('type') ?? '',
+      jobId: null,
+      workspaceId: null,
+      attempt: 0,
+    })
     const config = c.get('config')
     const outcome = await dispatchJob(
       getRegistry(config.JOBS_ENABLE_TEST_JOBS),
@@ -33,13 +40,20 @@ export const jobs = new Hono<AppEnv>().post('/:type', async (c) => {
     )
     return c.json(outcome, 200)
   }
-  return runJobRecord(c, jobId)
+  return runJobRecord(c, jobId, c.req.param('type') ?? '')
 })
 
-async function runJobRecord(c: Context<AppEnv>, jobId: string): Promise<Response> {
+/**
+ * Claims job `jobId` for this delivery, runs its handler and records the outcome. `type` is the
+ * job type the signed URL named (null when the URL named no type, e.g. a schedule firing).
+ */
+export async function runJobRecord(
+  c: Context<AppEnv>,
+  jobId: string,
+  type: string | null,
+): Promise<Response> {
   const config = c.get('config')
   const delivery = c.get('delivery')
-  const type = c.req.param('type') ?? ''
   if (!UUID.test(jobId)) {
     throw new JobsError('job_id must be a UUID', {
       status: 400,
@@ -78,13 +92,14 @@ async function runJobRecord(c: Context<AppEnv>, jobId: string): Promise<Response
     return c.json({ job_id: jobId, type: state.type, status: state.status, duplicate: true }, 200)
   }
 
-  const ctx = contextFor(c, {
-    jobId,
-    workspaceId: claimed.workspace_id,
-    attempt: claimed.attempts,
-  })
+  const emit = orderedEvents(config, jobId)
+  const ctx = contextFor(
+    c,
+    { type: claimed.type, jobId, workspaceId: claimed.workspace_id, attempt: claimed.attempts },
+    emit,
+  )
   const event = (status: 'running' | 'succeeded' | 'failed', extra: object = {}) =>
-    pushEvent(config, jobId, {
+    emit({
       type: 'status',
       status,
       progress: status === 'succeeded' ? 100 : 0,
@@ -93,9 +108,10 @@ async function runJobRecord(c: Context<AppEnv>, jobId: string): Promise<Response
       attempt: claimed.attempts,
       ...extra,
     })
-  await event('running')
+  // Not awaited: the handler starts at once; later events queue behind it, in order.
+  void event('running')
   try {
-    if (claimed.type !== type) {
+    if (type !== null && claimed.type !== type) {
       throw new JobsError(`Job ${jobId} is a ${claimed.type} job, not ${type}`, {
         status: 409,
         type: 'invalid_request_error',
@@ -109,7 +125,8 @@ async function runJobRecord(c: Context<AppEnv>, jobId: string): Promise<Response
       ctx,
     )
     await completeJob(sql, { id: jobId, attemptId: claimed.attempt_id, result: outcome.result })
-    await event('succeeded')
+    // The row is the truth; the event (SSE) is written after the answer (SSE also reads the row).
+    ctx.waitUntil(event('succeeded'))
     return c.json({ ...outcome, job_id: jobId, attempt: claimed.attempts }, 200)
   } catch (error) {
     const failure =
@@ -122,20 +139,34 @@ async function runJobRecord(c: Context<AppEnv>, jobId: string): Promise<Response
           })
     const message = failure.detail ?? failure.message
     await failJob(sql, { id: jobId, attemptId: claimed.attempt_id, error: message })
+    // Awaited: a retry's 'running' must not land before this attempt's 'failed'.
     await event('failed', { error: message })
     throw failure
   }
 }
 
+/**
+ * Appends a job's events one after another (RPUSH order = the order they were emitted), without
+ * making the caller wait for the one before: each call returns when its own event is written.
+ */
+function orderedEvents(config: Config, jobId: string): (event: JobEvent) => Promise<void> {
+  let tail: Promise<void> = Promise.resolve()
+  return (event) => {
+    tail = tail.then(() => pushEvent(config, jobId, event))
+    return tail
+  }
+}
+
 function contextFor(
   c: Context<AppEnv>,
-  job: { jobId: string | null; workspaceId: string | null; attempt: number },
+  job: { type: string; jobId: string | null; workspaceId: string | null; attempt: number },
+  emit?: (event: JobEvent) => Promise<void>,
 ): JobContext {
   const config = c.get('config')
   const delivery = c.get('delivery')
   const jobId = job.jobId
   return {
-    type: c.req.param('type') ?? '',
+    type: job.type,
     jobId,
     workspaceId: job.workspaceId,
     attempt: job.attempt || delivery.retried + 1,
@@ -149,7 +180,7 @@ function contextFor(
       if (!jobId) return
       const progress = Math.max(0, Math.min(100, Math.round(percent)))
       await setProgress(sqlFor(config), { id: jobId, progress, message: message ?? null })
-      await pushEvent(config, jobId, {
+      await (emit ?? ((e: JobEvent) => pushEvent(config, jobId, e)))({
         type: 'progress',
         status: 'running',
         progress,

@@ -135,3 +135,47 @@ export async function markDead(
   )
   return row ?? null
 }
+
+/**
+ * The job for one firing of a schedule: created from the schedule row on the first delivery of
+ * QStash message `messageId` (idempotency key `schedule:<messageId>`), found again on a retry or
+ * a duplicate delivery of the same message. Null when the schedule no longer exists.
+ */
+export async function jobForFiring(
+  sql: Sql,
+  input: { scheduleId: string; messageId: string },
+): Promise<string | null> {
+  const [row] = await rows<{ id: string | null }>(
+    sql,
+    `with s as (
+       select id, workspace_id, type, payload, priority, max_attempts
+       from job_schedules where id = $1
+     ), ins as (
+       insert into jobs (workspace_id, type, payload, priority, max_attempts, idempotency_key,
+                         schedule_id, message_id)
+       select workspace_id, type, payload, priority, max_attempts, $2, id, $3 from s
+       on conflict do nothing
+       returning id
+     )
+     select coalesce(
+       (select id from ins),
+       (select j.id from jobs j join s on j.workspace_id = s.workspace_id
+        where j.idempotency_key = $2)
+     )::text as id`,
+    [input.scheduleId, `schedule:${input.messageId}`, input.messageId],
+  )
+  return row?.id ?? null
+}
+
+/** The job a schedule firing created for QStash message `messageId`, if any. */
+export async function jobOfFiring(
+  sql: Sql,
+  input: { scheduleId: string; messageId: string },
+): Promise<string | null> {
+  const [row] = await rows<{ id: string }>(
+    sql,
+    `select id::text from jobs where schedule_id = $1 and idempotency_key = $2`,
+    [input.scheduleId, `schedule:${input.messageId}`],
+  )
+  return row?.id ?? null
+}

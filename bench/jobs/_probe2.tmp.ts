@@ -1,0 +1,16 @@
+import { jobsClient } from '../../tests/e2e/support/client'
+import { startJobsStack } from '../../tests/e2e/support/jobs-stack'
+const s = await startJobsStack({ timeScale: 1, persistQStash: false })
+const { apiKey } = await s.newWorkspace()
+const client = jobsClient(s.api.url, apiKey)
+await fetch(`${s.qstash.url}/v2/queues/jobs-normal/pause`, { method: 'POST', headers: { authorization: `Bearer ${s.qstash.token}` } })
+await client.enqueue({ type: 'system.noop', payload: {} })
+await fetch(`${s.qstash.url}/v2/queues/jobs-normal/pause`, { method: 'POST', headers: { authorization: `Bearer ${s.qstash.token}` } })
+const t0 = performance.now()
+for (let i = 0; i < 30; i++) await client.enqueue({ type: 'system.noop', payload: {} })
+console.log('enqueue', ((performance.now() - t0) / 30).toFixed(1))
+const t1 = performance.now()
+for (let i = 0; i < 30; i++) await client.call('/v1/jobs?limit=1')
+console.log('list', ((performance.now() - t1) / 30).toFixed(1))
+console.log(s.api.output().split('\n').filter((l) => l.includes('TIMING')).slice(-8).join('\n'))
+await s.close()
