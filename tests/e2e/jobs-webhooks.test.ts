@@ -1,7 +1,9 @@
 import { createHmac } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { jobsClient } from './support/client'
+import { type Json, jobsClient } from './support/client'
 import { type JobsStack, startJobsStack } from './support/jobs-stack'
 
 // Inbound webhooks end to end: a source configured through the API, deliveries signed the way
@@ -130,5 +132,132 @@ describe('POST /webhooks/:source', () => {
     })
     expect(bad.status).toBe(400)
     expect(bad.body.error.param).toBe('mappings.*')
+  })
+})
+
+describe('outbound webhooks (Standard Webhooks, delivered and retried through QStash)', () => {
+  interface Received {
+    path: string
+    headers: Record<string, string>
+    body: string
+  }
+  const received: Received[] = []
+  let receiver: Server
+  let receiverUrl = ''
+  let failuresLeft = 1
+
+  beforeAll(async () => {
+    receiver = createServer((req, res) => {
+      let body = ''
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString()
+      })
+      req.on('end', () => {
+        const headers: Record<string, string> = {}
+        for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v
+        received.push({ path: req.url ?? '', headers, body })
+        // /flaky fails its first delivery: QStash must retry it.
+        if (req.url === '/flaky' && failuresLeft > 0) {
+          failuresLeft--
+          res.writeHead(500).end('try again')
+          return
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
+      })
+    })
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`
+  })
+  afterAll(async () => {
+    await new Promise((r) => receiver?.close(r))
+  })
+
+  const until = async <T>(what: string, check: () => Promise<T | undefined> | T | undefined) => {
+    const deadline = Date.now() + 20_000
+    while (Date.now() < deadline) {
+      const value = await check()
+      if (value !== undefined) return value
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    throw new Error(`timed out waiting for ${what}`)
+  }
+
+  it('registers endpoints (secret shown once), signs each event, retries a failing receiver', async () => {
+    const bad = await client.call('/v1/webhook-endpoints', {
+      method: 'POST',
+      body: JSON.stringify({ url: `${receiverUrl}/ok`, events: ['job.exploded'] }),
+    })
+    expect(bad.status).toBe(400)
+    expect(bad.body.error.param).toMatch(/^events/)
+    const create = (path: string, events: string[]) =>
+      client.call('/v1/webhook-endpoints', {
+        method: 'POST',
+        body: JSON.stringify({ url: `${receiverUrl}${path}`, events }),
+      })
+    const ok = await create('/ok', ['job.succeeded', 'job.dead'])
+    expect(ok.status).toBe(201)
+    expect(ok.body.secret).toMatch(/^whsec_/)
+    const flaky = await create('/flaky', ['job.succeeded'])
+    const listed = await client.call('/v1/webhook-endpoints')
+    expect(listed.body.data).toHaveLength(2)
+    expect(JSON.stringify(listed.body)).not.toContain(ok.body.secret.slice(6))
+
+    // Another workspace cannot see, read the log of, or delete them.
+    const other = jobsClient(s.api.url, (await s.newWorkspace()).apiKey)
+    expect((await other.call('/v1/webhook-endpoints')).body.data).toEqual([])
+    expect(
+      (await other.call(`/v1/webhook-endpoints/${ok.body.id}`, { method: 'DELETE' })).status,
+    ).toBe(404)
+    expect((await other.call(`/v1/webhook-endpoints/${ok.body.id}/deliveries`)).status).toBe(404)
+
+    const job = await client.enqueue({ type: 'system.echo', payload: { message: 'out' } })
+    await client.waitFor(job.body.id, ['succeeded'])
+    const event = await until('the /ok delivery', () => received.find((r) => r.path === '/ok'))
+    const verified = new Webhook(ok.body.secret).verify(event.body, event.headers) as Json
+    expect(verified).toMatchObject({
+      type: 'job.succeeded',
+      data: { id: job.body.id, status: 'succeeded', result: { message: 'out' } },
+    })
+    expect(event.headers['webhook-id']).toBe(`evt_${job.body.id}_succeeded`)
+    // Signed with the other endpoint's secret, it does not verify.
+    expect(() => new Webhook(flaky.body.secret).verify(event.body, event.headers)).toThrow()
+
+    // The flaky receiver answered 500 once; QStash retried the same signed event.
+    const flakyHits = await until('the /flaky retry', () => {
+      const hits = received.filter((r) => r.path === '/flaky')
+      return hits.length >= 2 ? hits : undefined
+    })
+    expect(flakyHits[1]?.headers['webhook-id']).toBe(flakyHits[0]?.headers['webhook-id'])
+    expect(flakyHits[1]?.headers['upstash-retried']).toBe('1')
+    expect(
+      new Webhook(flaky.body.secret).verify(flakyHits[1]?.body ?? '', flakyHits[1]?.headers ?? {}),
+    ).toMatchObject({ type: 'job.succeeded' })
+
+    // The delivery log shows both outcomes, from QStash's callbacks.
+    const log = await until('the delivery log', async () => {
+      const r = await client.call(`/v1/webhook-endpoints/${flaky.body.id}/deliveries`)
+      const d = r.body.data?.[0]
+      return d?.status === 'delivered' ? d : undefined
+    })
+    expect(log).toMatchObject({ event_type: 'job.succeeded', attempts: 2, response_status: 200 })
+
+    // A dead job is announced to the endpoint subscribed to job.dead only.
+    const doomed = await client.enqueue({
+      type: 'system.flaky',
+      payload: { fail_times: 5 },
+      max_attempts: 1,
+    })
+    await client.waitFor(doomed.body.id, ['dead'])
+    const dead = await until('the job.dead delivery', () =>
+      received.find((r) => r.path === '/ok' && r.body.includes('"job.dead"')),
+    )
+    expect(new Webhook(ok.body.secret).verify(dead.body, dead.headers)).toMatchObject({
+      data: { id: doomed.body.id, status: 'dead' },
+    })
+    expect(received.filter((r) => r.path === '/flaky' && r.body.includes('job.dead'))).toEqual([])
+
+    expect(
+      (await client.call(`/v1/webhook-endpoints/${ok.body.id}`, { method: 'DELETE' })).status,
+    ).toBe(200)
   })
 })

@@ -14,6 +14,7 @@ import { health } from './routes/health'
 import { usageRoutes } from './routes/usage'
 import { workspaceRoutes } from './routes/workspaces'
 import { scheduleRoutes } from './schedules/routes'
+import { webhookEndpointRoutes } from './webhooks/endpoints'
 import { webhookRoutes } from './webhooks/routes'
 
 /** Builds the app: middleware in request order, then routes, then the one error handler. */
@@ -33,6 +34,7 @@ export function createApp() {
     .route('/', jobRoutes)
     .route('/', scheduleRoutes)
     .route('/', outboxRoutes)
+    .route('/', webhookEndpointRoutes)
   app.route('/', webhookRoutes)
   // Bench-only routes: 404 unless BENCH_ROUTES=true (src/routes/bench.ts).
   app.route('/', benchRoutes)

@@ -1,7 +1,9 @@
 import type { AppType } from '@synthstack/edge-api'
-import { hc } from 'hono/client'
+import { type ClientResponse, hc } from 'hono/client'
+import type { SuccessStatusCode } from 'hono/utils/http-status'
 
 export type { AppType } from '@synthstack/edge-api'
+export type { ClientResponse, InferRequestType, InferResponseType } from 'hono/client'
 
 export interface ClientOptions {
   /** The edge API's origin, e.g. `https://api.synthstack.dev`. */
@@ -46,3 +48,14 @@ export interface ApiErrorBody {
     request_id: string | null
   }
 }
+
+/**
+ * The body of a call's 2xx answers, from its response type: for apps that turn every non-2xx
+ * answer into an error, e.g. `SuccessBody<Awaited<ReturnType<Client['v1']['me']['$get']>>>`.
+ */
+export type SuccessBody<R> =
+  R extends ClientResponse<infer T, infer S, infer _F>
+    ? S extends SuccessStatusCode
+      ? T
+      : never
+    : never

@@ -42,6 +42,8 @@ const ConfigSchema = z
     /** For outbound webhook deliveries (published through QStash so they retry). */
     QSTASH_URL: httpUrl.optional(),
     QSTASH_TOKEN: z.string().min(1).optional(),
+    /** Opens outbound endpoint secrets (same key as the edge API); a dev key outside production. */
+    WEBHOOK_SECRETS_KEY: z.string().min(32).optional(),
     ML_NODE_URL: httpUrl.optional(),
     ML_NODE_API_KEY: z.string().min(1).optional(),
     UPSTASH_REDIS_REST_URL: httpUrl.optional(),

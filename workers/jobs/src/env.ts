@@ -18,6 +18,7 @@ export interface Bindings {
   EMAIL_FROM?: string
   QSTASH_URL?: string
   QSTASH_TOKEN?: string
+  WEBHOOK_SECRETS_KEY?: string
   ML_NODE_URL?: string
   ML_NODE_API_KEY?: string
   UPSTASH_REDIS_REST_URL?: string

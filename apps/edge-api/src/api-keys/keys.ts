@@ -7,6 +7,7 @@ import {
   workspaces,
 } from '@synthstack/db'
 import type { Redis } from '@upstash/redis/cloudflare'
+import { CACHE_SECONDS, type CacheRead, fillCache, isTombstone, readCache } from '../auth/cache'
 import { randomToken, sha256Hex, timingSafeEqual } from '../auth/crypto'
 import { redisKey } from '../stores'
 
@@ -18,7 +19,8 @@ import { redisKey } from '../stores'
  */
 export const API_KEY_PREFIX = 'sk_live_'
 const VISIBLE_CHARS = 6
-export const CACHE_SECONDS = 60
+
+export { CACHE_SECONDS }
 
 export const isApiKeyToken = (token: string) =>
   token.startsWith(API_KEY_PREFIX) && token.length >= 20 && token.length <= 100
@@ -73,37 +75,30 @@ async function fromDb(db: HttpDb, hash: string): Promise<KeyRecord | null> {
   }
 }
 
+/** Starts the cache read for a key hash (see readCache: it shares the rate limit's request). */
+export const readCachedKey = (redis: Redis, hash: string, onCacheError: (error: unknown) => void) =>
+  readCache<KeyRecord>(redis, cacheKey(hash), onCacheError)
+
 /**
- * Finds a key by its secret: Redis cache first, the database on a miss (then cached). When
- * Redis is unreachable the database answers alone (`onCacheError` is told).
+ * Resolves a key from its cache read: the cached record, else the database (then cached with
+ * `SET NX` through `defer`, off the response path). A tombstone also sends the lookup to the
+ * database. When Redis was unreachable the database answers alone.
  */
-export async function lookupApiKey(
+export async function resolveApiKey(
   db: HttpDb,
   redis: Redis,
-  secret: string,
-  onCacheError: (error: unknown) => void,
+  hash: string,
+  cached: CacheRead<KeyRecord>,
+  defer: (label: string, work: Promise<unknown>) => void,
 ): Promise<KeyRecord | null> {
-  const hash = await sha256Hex(secret)
-  let cached: KeyRecord | null = null
-  let cacheUp = true
-  try {
-    cached = await redis.get<KeyRecord>(cacheKey(hash))
-  } catch (error) {
-    cacheUp = false
-    onCacheError(error)
-  }
-  const record = cached ?? (await fromDb(db, hash))
+  const hit = cached && !isTombstone(cached) ? cached : null
+  const record = hit ?? (await fromDb(db, hash))
   if (!record) return null
   // The lookup was by hash; compare again in constant time before trusting the record.
   if (!timingSafeEqual(record.hash, hash)) return null
-  if (!cached && cacheUp) {
-    try {
-      // NX: a revocation written meanwhile (below) wins over this possibly older read.
-      await redis.set(cacheKey(hash), record, { ex: CACHE_SECONDS, nx: true })
-    } catch (error) {
-      onCacheError(error)
-    }
-  }
+  // NX: a revocation written meanwhile (below) wins over this possibly older read.
+  if (!hit && cached !== undefined)
+    defer('api key cache fill', fillCache(redis, cacheKey(hash), record))
   return record
 }
 

@@ -40,22 +40,27 @@ export interface SessionLookup {
   sessionId: string
   userId: string
   expiresAt: Date
+  /** The session's default workspace. */
+  defaultWorkspaceId: string
   /** Null when the user is not a member of the requested (or default) workspace. */
   membership: { workspaceId: string; role: WorkspaceRole; plan: WorkspacePlan } | null
 }
 
-/** One query: the session by token hash, and the user's membership in the wanted workspace. */
+/**
+ * One query: the session by its token's SHA-256, and the user's membership in the wanted
+ * workspace (else the session's default one).
+ */
 export async function lookupSession(
   db: HttpDb,
-  token: string,
+  hash: string,
   workspaceId: string | undefined,
 ): Promise<SessionLookup | null> {
-  const hash = await sha256Hex(token)
   const rows = await db
     .select({
       sessionId: sessions.id,
       userId: sessions.userId,
       expiresAt: sessions.expiresAt,
+      defaultWorkspaceId: sessions.workspaceId,
       memberWorkspaceId: workspaceMembers.workspaceId,
       role: workspaceMembers.role,
       plan: workspaces.plan,
@@ -79,6 +84,7 @@ export async function lookupSession(
     sessionId: row.sessionId,
     userId: row.userId,
     expiresAt: row.expiresAt,
+    defaultWorkspaceId: row.defaultWorkspaceId,
     membership:
       row.memberWorkspaceId && row.role && row.plan
         ? { workspaceId: row.memberWorkspaceId, role: row.role, plan: row.plan }

@@ -1,4 +1,3 @@
-import { QdrantClient } from '@qdrant/js-client-rest'
 import { createSql } from '@synthstack/db'
 import { Client as QStashClient } from '@upstash/qstash'
 import { Redis } from '@upstash/redis/cloudflare'
@@ -105,16 +104,23 @@ export const probes = {
       return `pgvector ${version}`
     },
 
+  /**
+   * `GET /collections` over plain fetch (Qdrant's REST API, `api-key` header): the official
+   * client added ~25 KB to the Worker bundle for this one call (docs/limits.md, bundle budget).
+   */
   qdrant:
     (config: Config): Probe =>
-    async () => {
-      const client = new QdrantClient({
-        url: config.QDRANT_URL as string,
-        ...(config.QDRANT_API_KEY ? { apiKey: config.QDRANT_API_KEY } : {}),
-        checkCompatibility: false,
-        timeout: config.HEALTH_CHECK_TIMEOUT_MS,
-      })
-      const { collections } = await client.getCollections()
+    async (signal) => {
+      const headers: Record<string, string> = { Accept: 'application/json' }
+      if (config.QDRANT_API_KEY) headers['api-key'] = config.QDRANT_API_KEY
+      const res = await fetch(new URL('/collections', config.QDRANT_URL), { headers, signal })
+      if (!res.ok) {
+        await res.body?.cancel()
+        throw new Error(`GET /collections answered HTTP ${res.status}`)
+      }
+      const body = (await res.json()) as { result?: { collections?: unknown } }
+      const collections = body.result?.collections
+      if (!Array.isArray(collections)) throw new Error('unexpected reply to GET /collections')
       return `qdrant, ${collections.length} collections`
     },
 

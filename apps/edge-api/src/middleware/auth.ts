@@ -29,16 +29,35 @@
  *
  * Usage: `router.use('/v1/things/*', requireAuth(), requireScope('jobs'))`, or per route with
  * `createRoute({ ..., middleware: [requireAuth(), requireRole('admin')] as const })`.
- * Redis down: API keys are read from Postgres, the rate limit is skipped with a warning
+ * Hot path (docs/auth.md): the credential's Redis cache entry, the rate limit and the budget
+ * counter go out in ONE Redis request (per-isolate hints name the caller and plan ahead of the
+ * lookup); Postgres is asked only on a cache miss or tombstone.
+ * Redis down: credentials are read from Postgres, the rate limit is skipped with a warning
  * (fail-open), the budget check is skipped (docs/limits.md).
  */
-import type { ApiKeyScope, WorkspaceRole } from '@synthstack/db'
+import type { ApiKeyScope, HttpDb, WorkspaceRole } from '@synthstack/db'
 import { apiKeys, eq } from '@synthstack/db'
+import type { Redis } from '@upstash/redis/cloudflare'
 import type { Context, MiddlewareHandler } from 'hono'
 import { getCookie } from 'hono/cookie'
-import { isApiKeyToken, lookupApiKey } from '../api-keys/keys'
+import { isApiKeyToken, readCachedKey, resolveApiKey } from '../api-keys/keys'
+import {
+  CACHE_SECONDS,
+  type CachedMember,
+  type CachedSession,
+  type CacheRead,
+  fillCache,
+  getHint,
+  type Hint,
+  isTombstone,
+  memberCacheKey,
+  readCache,
+  sessionCacheKey,
+  setHint,
+} from '../auth/cache'
 import type { AuthContext } from '../auth/context'
-import { isSessionToken, lookupSession, SESSION_COOKIE } from '../auth/sessions'
+import { sha256Hex } from '../auth/crypto'
+import { isSessionToken, lookupSession, SESSION_COOKIE, type SessionLookup } from '../auth/sessions'
 import { ApiError } from '../errors'
 import { planLimits } from '../plans'
 import { getDb, getRedis } from '../stores'
@@ -102,7 +121,58 @@ function requestedWorkspace(c: Context<AppEnv>): string | undefined {
 const lastUsedWrites = new Map<string, number>()
 const LAST_USED_EVERY_MS = 60_000
 
-async function authenticate(c: Context<AppEnv>, options: RequireAuthOptions): Promise<AuthContext> {
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown }
+const settle = <T>(promise: Promise<T>): Promise<Settled<T>> =>
+  promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  )
+const unwrap = <T>(settled: Settled<T>): T => {
+  if (!settled.ok) throw settled.error
+  return settled.value
+}
+
+/** The Redis work a request's limits need, started as early as possible. */
+interface LimitChecks {
+  /** What the checks were started for; compared with the authenticated caller. */
+  hint: Omit<Hint, 'at'>
+  limit: Promise<Settled<RateLimitOutcome | null>> | null
+  used: Promise<number | null> | null
+}
+
+interface Authenticated {
+  auth: AuthContext
+  /** Checks started in the same tick as the credential's cache read, from an isolate hint. */
+  early: LimitChecks | null
+  hintKey: string
+}
+
+function startLimitChecks(
+  c: Context<AppEnv>,
+  options: RequireAuthOptions,
+  hint: Omit<Hint, 'at'>,
+): LimitChecks {
+  const config = c.get('config')
+  const redis = getRedis(config)
+  const limits = planLimits(config, hint.plan)
+  return {
+    hint,
+    limit:
+      options.rateLimit !== false
+        ? settle(checkRateLimit(redis, hint.identifier, limits.requestsPerMinute, warn(c)))
+        : null,
+    used:
+      options.tokenBudget && limits.monthlyTokens > 0 ? tokensUsed(redis, hint.workspaceId) : null,
+  }
+}
+
+const sameHint = (a: Omit<Hint, 'at'>, b: Omit<Hint, 'at'>) =>
+  a.identifier === b.identifier && a.workspaceId === b.workspaceId && a.plan === b.plan
+
+async function authenticate(
+  c: Context<AppEnv>,
+  options: RequireAuthOptions,
+): Promise<Authenticated> {
   const config = c.get('config')
   const header = c.req.header('Authorization')
   let token: string | undefined
@@ -125,6 +195,11 @@ async function authenticate(c: Context<AppEnv>, options: RequireAuthOptions): Pr
   }
   const wanted = requestedWorkspace(c)
   const db = getDb(config)
+  const redis = getRedis(config)
+  const wantsChecks = options.rateLimit !== false || options.tokenBudget === true
+  const onCacheError = (error: unknown) =>
+    warn(c)(`auth cache unavailable: ${error instanceof Error ? error.name : 'error'}`)
+  const defer = (label: string, work: Promise<unknown>) => waitUntil(c, label, work)
 
   if (!fromCookie && isApiKeyToken(token)) {
     if (options.sessionOnly) {
@@ -134,9 +209,13 @@ async function authenticate(c: Context<AppEnv>, options: RequireAuthOptions): Pr
         message: 'This route needs a signed-in user; API keys cannot use it.',
       })
     }
-    const key = await lookupApiKey(db, getRedis(config), token, (error) =>
-      warn(c)(`API key cache unavailable: ${error instanceof Error ? error.name : 'error'}`),
-    )
+    const hash = await sha256Hex(token)
+    const hintKey = `k:${hash}`
+    const hint = wantsChecks ? getHint(hintKey) : undefined
+    // Same tick: the cache read and the limit checks share one auto-pipelined request.
+    const cached = readCachedKey(redis, hash, onCacheError)
+    const early = hint ? startLimitChecks(c, options, hint) : null
+    const key = await resolveApiKey(db, redis, hash, await cached, defer)
     if (!key) throw unauthorized('invalid_api_key', 'Invalid API key.')
     if (key.revoked) throw unauthorized('api_key_revoked', 'This API key has been revoked.')
     if (key.expiresAt !== null && key.expiresAt <= Date.now()) {
@@ -156,14 +235,18 @@ async function authenticate(c: Context<AppEnv>, options: RequireAuthOptions): Pr
       )
     }
     return {
-      userId: null,
-      apiKeyId: key.id,
-      sessionId: null,
-      workspaceId: key.workspaceId,
-      role: key.scopes.includes('admin') ? 'admin' : 'member',
-      scopes: key.scopes,
-      plan: key.plan,
-      via: 'api_key',
+      auth: {
+        userId: null,
+        apiKeyId: key.id,
+        sessionId: null,
+        workspaceId: key.workspaceId,
+        role: key.scopes.includes('admin') ? 'admin' : 'member',
+        scopes: key.scopes,
+        plan: key.plan,
+        via: 'api_key',
+      },
+      early,
+      hintKey,
     }
   }
 
@@ -172,14 +255,36 @@ async function authenticate(c: Context<AppEnv>, options: RequireAuthOptions): Pr
       ? unauthorized('invalid_session', 'Your session is not valid; sign in again.')
       : unauthorized('invalid_api_key', 'Invalid API key.')
   }
-  const session = await lookupSession(db, token, wanted)
+  const hash = await sha256Hex(token)
+  const hintKey = `s:${hash}:${wanted ?? ''}`
+  const hint = getHint(hintKey)
+  // Same tick: session entry, membership entry (the hint names the user and workspace) and the
+  // limit checks share one auto-pipelined request.
+  const cachedSession = readCache<CachedSession>(redis, sessionCacheKey(hash), onCacheError)
+  const hintedMember =
+    hint?.userId != null
+      ? readCache<CachedMember>(redis, memberCacheKey(hint.workspaceId, hint.userId), onCacheError)
+      : null
+  const early = hint && wantsChecks ? startLimitChecks(c, options, hint) : null
+  const session = await resolveSession(
+    db,
+    redis,
+    hash,
+    wanted,
+    await cachedSession,
+    defer,
+    (ws, user) =>
+      hint && hintedMember && hint.workspaceId === ws && hint.userId === user
+        ? hintedMember
+        : readCache<CachedMember>(redis, memberCacheKey(ws, user), onCacheError),
+  )
   if (!session) throw unauthorized('invalid_session', 'Your session is not valid; sign in again.')
   if (session.expiresAt.getTime() <= Date.now()) {
     throw unauthorized('session_expired', 'Your session has expired; sign in again.')
   }
   if (!session.membership) throw workspaceNotFound()
   if (fromCookie && UNSAFE.has(c.req.method)) checkOrigin(c)
-  return {
+  const auth: AuthContext = {
     userId: session.userId,
     apiKeyId: null,
     sessionId: session.sessionId,
@@ -189,6 +294,60 @@ async function authenticate(c: Context<AppEnv>, options: RequireAuthOptions): Pr
     plan: session.membership.plan,
     via: fromCookie ? 'session_cookie' : 'session_bearer',
   }
+  sessionHashes.set(auth, hash)
+  return { auth, early, hintKey }
+}
+
+/** The session token's hash behind an AuthContext, for logout (never serialised). */
+const sessionHashes = new WeakMap<AuthContext, string>()
+export const sessionHashOf = (auth: AuthContext): string | undefined => sessionHashes.get(auth)
+
+/**
+ * The session and its membership in the wanted (else default) workspace: from the Redis cache
+ * when both entries are there, else one database query whose result fills them (NX, deferred).
+ */
+async function resolveSession(
+  db: HttpDb,
+  redis: Redis,
+  hash: string,
+  wanted: string | undefined,
+  cached: CacheRead<CachedSession>,
+  defer: (label: string, work: Promise<unknown>) => void,
+  readMember: (workspaceId: string, userId: string) => Promise<CacheRead<CachedMember>>,
+): Promise<SessionLookup | null> {
+  if (cached && !isTombstone(cached)) {
+    const workspaceId = wanted ?? cached.workspaceId
+    const member = await readMember(workspaceId, cached.userId)
+    if (member && !isTombstone(member)) {
+      return {
+        sessionId: cached.sessionId,
+        userId: cached.userId,
+        expiresAt: new Date(cached.expiresAt),
+        defaultWorkspaceId: cached.workspaceId,
+        membership: { workspaceId, role: member.role, plan: member.plan },
+      }
+    }
+  }
+  const session = await lookupSession(db, hash, wanted)
+  if (!session || cached === undefined) return session
+  const seconds = Math.min(CACHE_SECONDS, (session.expiresAt.getTime() - Date.now()) / 1000)
+  const fills: Promise<unknown>[] = []
+  if (!cached) {
+    const entry: CachedSession = {
+      sessionId: session.sessionId,
+      userId: session.userId,
+      expiresAt: session.expiresAt.getTime(),
+      workspaceId: session.defaultWorkspaceId,
+    }
+    fills.push(fillCache(redis, sessionCacheKey(hash), entry, seconds))
+  }
+  if (session.membership) {
+    const { workspaceId, role, plan } = session.membership
+    const entry: CachedMember = { role, plan }
+    fills.push(fillCache(redis, memberCacheKey(workspaceId, session.userId), entry))
+  }
+  defer('auth cache fill', Promise.all(fills))
+  return session
 }
 
 /**
@@ -221,26 +380,28 @@ export function setResponseHeaders(c: Context, headers: Record<string, string>):
 export const requireAuth =
   (options: RequireAuthOptions = {}): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
-    const auth = await authenticate(c, options)
+    const { auth, early, hintKey } = await authenticate(c, options)
     c.set('auth', auth)
-    const config = c.get('config')
     let outcome: RateLimitOutcome | null = null
     if (options.rateLimit !== false || options.tokenBudget) {
-      const redis = getRedis(config)
+      const config = c.get('config')
       const limits = planLimits(config, auth.plan)
-      const identifier = auth.apiKeyId ? `key:${auth.apiKeyId}` : `user:${auth.userId}`
-      // Issued in the same tick, both ride one Redis pipeline request.
-      const [limited, used] = await Promise.all([
-        options.rateLimit !== false
-          ? checkRateLimit(redis, identifier, limits.requestsPerMinute, warn(c))
-          : null,
-        options.tokenBudget && limits.monthlyTokens > 0
-          ? tokensUsed(redis, auth.workspaceId)
-          : null,
-      ])
-      outcome = limited
+      const current = {
+        identifier: auth.apiKeyId ? `key:${auth.apiKeyId}` : `user:${auth.userId}`,
+        userId: auth.userId,
+        workspaceId: auth.workspaceId,
+        plan: auth.plan,
+      }
+      setHint(hintKey, current)
+      // Steady state: started with the credential's cache read. First request in this isolate
+      // (or a changed plan): started now, both still in one request.
+      const checks =
+        early && sameHint(early.hint, current) ? early : startLimitChecks(c, options, current)
+      const [limited, used] = await Promise.all([checks.limit, checks.used])
+      outcome = limited ? unwrap(limited) : null
       if (options.tokenBudget && limits.monthlyTokens > 0) {
-        if (used === null) warn(c)('token budget not checked, Redis unreachable')
+        if (used === null || used === undefined)
+          warn(c)('token budget not checked, Redis unreachable')
         else if (used >= limits.monthlyTokens) {
           const error = budgetExceeded(used, limits.monthlyTokens)
           if (outcome) Object.assign(error.headers, rateLimitHeaders(outcome))

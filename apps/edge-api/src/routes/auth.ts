@@ -11,6 +11,7 @@ import {
 } from '@synthstack/db'
 import type { Context } from 'hono'
 import { deleteCookie, setCookie } from 'hono/cookie'
+import { markStale, sessionCacheKey } from '../auth/cache'
 import {
   assertLoginAllowed,
   clearLoginFailures,
@@ -20,7 +21,7 @@ import {
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from '../auth/password'
 import { createSession, deleteSession, SESSION_COOKIE } from '../auth/sessions'
 import { ApiError } from '../errors'
-import { checkOrigin, requireAuth, workspaceNotFound } from '../middleware/auth'
+import { checkOrigin, requireAuth, sessionHashOf, workspaceNotFound } from '../middleware/auth'
 import { createRouter } from '../router'
 import { authErrorResponses, authSecurity, ErrorSchema, errorResponses } from '../schemas'
 import { getDb, getRedis } from '../stores'
@@ -356,8 +357,18 @@ export const auth = createRouter()
     )
   })
   .openapi(logoutRoute, async (c) => {
-    const { sessionId } = c.get('auth')
-    if (sessionId) await deleteSession(getDb(c.get('config')), sessionId)
+    const auth = c.get('auth')
+    const config = c.get('config')
+    if (auth.sessionId) await deleteSession(getDb(config), auth.sessionId)
+    // After the database: every isolate's next request with this token goes to Postgres (gone).
+    const hash = sessionHashOf(auth)
+    if (hash) {
+      await markStale(getRedis(config), sessionCacheKey(hash)).catch((error: unknown) => {
+        console.warn(
+          `logout: auth cache not updated: ${error instanceof Error ? error.name : 'error'}`,
+        )
+      })
+    }
     deleteCookie(c, SESSION_COOKIE, { path: '/' })
     return c.body(null, 204)
   })

@@ -9,11 +9,13 @@ import {
   workspaceMembers,
   workspaces,
 } from '@synthstack/db'
+import { markStale, memberCacheKey } from '../auth/cache'
+import type { Config } from '../config'
 import { ApiError } from '../errors'
 import { requireAuth, requireRole, requireScope, workspaceNotFound } from '../middleware/auth'
 import { createRouter } from '../router'
 import { authErrorResponses, authSecurity, ErrorSchema, WorkspaceIdParam } from '../schemas'
-import { getDb } from '../stores'
+import { getDb, getRedis } from '../stores'
 import { EmailSchema, WorkspaceSchema } from './auth'
 
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } })
@@ -374,6 +376,7 @@ export const workspaceRoutes = createRouter()
       )
       .returning()
     if (!updated) throw memberNotFound()
+    await forgetMember(c.get('config'), auth.workspaceId, user_id)
     return c.json(
       {
         user_id,
@@ -415,8 +418,24 @@ export const workspaceRoutes = createRouter()
           eq(workspaceMembers.userId, user_id),
         ),
       )
+    await forgetMember(c.get('config'), auth.workspaceId, user_id)
     return c.body(null, 204)
   })
+
+/**
+ * After a membership change in the database: the cached membership (src/auth/cache.ts) becomes a
+ * tombstone, so the member's next request, in any isolate, reads Postgres. If Redis cannot be
+ * told, the change still stands in Postgres; the old entry lives at most CACHE_SECONDS.
+ */
+async function forgetMember(config: Config, workspaceId: string, userId: string) {
+  try {
+    await markStale(getRedis(config), memberCacheKey(workspaceId, userId))
+  } catch (error) {
+    console.warn(
+      `membership change: auth cache not updated: ${error instanceof Error ? error.name : 'error'}`,
+    )
+  }
+}
 
 async function memberOf(db: ReturnType<typeof getDb>, workspaceId: string, userId: string) {
   const [row] = await db

@@ -12,10 +12,13 @@ export const nextMonthStart = (date: Date) =>
 export const tokenCounterKey = (workspaceId: string, date = new Date()) =>
   redisKey('tokens', workspaceId, monthOf(date))
 
-/** Reads this month's tokens; null when Redis cannot be asked. */
+/**
+ * Reads this month's tokens; null when Redis cannot be asked. GETEX (= GET without options)
+ * rides in the same auto-pipelined request as the rate limit (src/auth/cache.ts, readCache).
+ */
 export async function tokensUsed(redis: Redis, workspaceId: string): Promise<number | null> {
   try {
-    return Number((await redis.get<number>(tokenCounterKey(workspaceId))) ?? 0)
+    return Number((await redis.getex<number>(tokenCounterKey(workspaceId))) ?? 0)
   } catch {
     return null
   }

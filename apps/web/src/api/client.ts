@@ -1,16 +1,18 @@
 /**
- * A small typed fetch wrapper for the edge API.
+ * The web app's link to the edge API: the typed SDK (`@synthstack/sdk`, `hc<AppType>`) over a
+ * fetch that adds what a browser app needs, and one function that turns answers into data or a
+ * typed `ApiError`.
  *
- * - JSON in, JSON out; `FormData`, `Blob`, `URLSearchParams` and `ArrayBuffer` bodies pass through.
- * - Every failure is an `ApiError`: the API's envelope
- *   `{"error":{"type","code","message","param","request_id"}}`, or a client-side one
- *   (`type: 'connection_error'` with code `unreachable`, `timeout` or `aborted`;
- *   `type: 'invalid_response'` when the body is not the JSON we expect).
- * - `credentials: 'include'` so cookie sessions work across origins.
- * - Each call has a timeout (AbortSignal), and also honours the caller's own signal.
+ * - `createApiFetch()`: `credentials: 'include'` (the HttpOnly session cookie, cross-origin),
+ *   `Accept: application/json`, a per-call timeout that also covers reading the body, the
+ *   caller's own `signal`, and network failures as `ApiError` (`type: 'connection_error'`,
+ *   code `unreachable`, `timeout` or `aborted`).
+ * - `unwrap(call)`: the 2xx body, typed from the server's route definitions; any other status
+ *   becomes an `ApiError` from the envelope `{"error":{"type","code","message","param",
+ *   "request_id"}}` (with `Retry-After` when sent), or `type: 'invalid_response'` when the body
+ *   is not the JSON we expect. Bodies that are not our envelope are never echoed.
  */
-
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+import { type Client, createClient, type SuccessBody } from '@synthstack/sdk'
 
 /** The `error` object of the edge API's error envelope. */
 export interface ApiErrorBody {
@@ -31,6 +33,8 @@ export class ApiError extends Error {
   readonly code: string | null
   readonly param: string | null
   readonly requestId: string | null
+  /** Seconds from the `Retry-After` header (429, 503), when the API sent one. */
+  readonly retryAfter: number | null
   /** The URL that was tried, without its query string (which may carry secrets). */
   readonly url: string
 
@@ -41,6 +45,7 @@ export class ApiError extends Error {
     message: string
     param?: string | null
     requestId?: string | null
+    retryAfter?: number | null
     url: string
     cause?: unknown
   }) {
@@ -50,6 +55,7 @@ export class ApiError extends Error {
     this.code = init.code ?? null
     this.param = init.param ?? null
     this.requestId = init.requestId ?? null
+    this.retryAfter = init.retryAfter ?? null
     this.url = init.url
   }
 
@@ -59,214 +65,202 @@ export class ApiError extends Error {
   }
 }
 
-export type QueryValue = string | number | boolean | null | undefined
-
-export interface RequestOptions {
-  method?: HttpMethod
-  query?: Record<string, QueryValue | QueryValue[]>
-  /** Plain values are sent as JSON; FormData/Blob/URLSearchParams/ArrayBuffer as they are. */
-  body?: unknown
-  headers?: Record<string, string>
-  signal?: AbortSignal
-  /** Overrides the client's default timeout for this call. */
+export interface ApiFetchOptions {
+  /** Default per-call timeout, body included; 15 s. */
   timeoutMs?: number
-  /**
-   * Non-2xx statuses whose body is an answer, not an error (e.g. `[503]` for `/health`,
-   * which reports a degraded system with a 503 and the same JSON body).
-   */
-  acceptStatus?: readonly number[]
-}
-
-export interface ApiResponse<T> {
-  status: number
-  data: T
-  headers: Headers
-  requestId: string | null
-}
-
-export interface ApiClientOptions {
-  baseUrl: string
-  /** Default per-call timeout; 15 s. */
-  timeoutMs?: number
-  /** Headers sent with every call (e.g. a bearer token later). */
-  headers?: Record<string, string>
-  /** A fetch implementation; the global one by default. */
+  /** The underlying fetch; the global one by default. */
   fetch?: typeof fetch
+}
+
+export interface CallOptions {
+  signal?: AbortSignal
+  /** Non-2xx statuses whose body is an answer, not an error (e.g. `[503]` for `/health`). */
+  acceptStatus?: readonly number[]
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000
 const REQUEST_ID_HEADER = 'x-request-id'
+const NULL_BODY = new Set([101, 204, 205, 304])
 
-export class ApiClient {
-  readonly baseUrl: string
-  private readonly timeoutMs: number
-  private readonly headers: Record<string, string>
-  private readonly fetchImpl: typeof fetch | undefined
-
-  constructor(options: ApiClientOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '')
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-    this.headers = { ...options.headers }
-    this.fetchImpl = options.fetch
-  }
-
-  /** Full URL for an API path, e.g. `url('/health')`. */
-  url(path: string, query?: RequestOptions['query']): string {
-    const url = new URL(this.baseUrl + (path.startsWith('/') ? path : `/${path}`))
-    for (const [key, value] of Object.entries(query ?? {})) {
-      for (const item of Array.isArray(value) ? value : [value]) {
-        if (item !== undefined && item !== null) url.searchParams.append(key, String(item))
-      }
-    }
-    return url.toString()
-  }
-
-  get<T>(path: string, options?: Omit<RequestOptions, 'method' | 'body'>): Promise<T> {
-    return this.request<T>(path, { ...options, method: 'GET' }).then((r) => r.data)
-  }
-
-  post<T>(path: string, body?: unknown, options?: Omit<RequestOptions, 'method' | 'body'>) {
-    return this.request<T>(path, { ...options, method: 'POST', body }).then((r) => r.data)
-  }
-
-  put<T>(path: string, body?: unknown, options?: Omit<RequestOptions, 'method' | 'body'>) {
-    return this.request<T>(path, { ...options, method: 'PUT', body }).then((r) => r.data)
-  }
-
-  patch<T>(path: string, body?: unknown, options?: Omit<RequestOptions, 'method' | 'body'>) {
-    return this.request<T>(path, { ...options, method: 'PATCH', body }).then((r) => r.data)
-  }
-
-  delete<T>(path: string, options?: Omit<RequestOptions, 'method' | 'body'>): Promise<T> {
-    return this.request<T>(path, { ...options, method: 'DELETE' }).then((r) => r.data)
-  }
-
-  /** Sends one request and returns status, headers and the parsed body. */
-  async request<T>(path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
-    const url = this.url(path, options.query)
+/**
+ * A fetch for the SDK: credentials, timeout (headers and body), caller's signal, and
+ * `ApiError` for every failure to get an answer. The body is read here, under the same timer,
+ * so a stalled stream ends as a timeout too; the returned Response holds it in memory.
+ */
+export function createApiFetch(options: ApiFetchOptions = {}): typeof fetch {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  return async (input, init = {}) => {
+    const url = input instanceof Request ? input.url : String(input)
     const safeUrl = withoutQuery(url)
-    const headers = new Headers({ accept: 'application/json', ...this.headers, ...options.headers })
-    const body = encodeBody(options.body, headers)
-
-    // One controller aborts the fetch on timeout or when the caller's signal fires.
     const controller = new AbortController()
     let abortedBy: 'timeout' | 'caller' | null = null
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs
     const timer = setTimeout(() => {
       abortedBy = 'timeout'
       controller.abort()
     }, timeoutMs)
+    const callerSignal = init.signal ?? undefined
     const onCallerAbort = () => {
       abortedBy ??= 'caller'
       controller.abort()
     }
-    if (options.signal?.aborted) onCallerAbort()
-    else options.signal?.addEventListener('abort', onCallerAbort, { once: true })
+    if (callerSignal?.aborted) onCallerAbort()
+    else callerSignal?.addEventListener('abort', onCallerAbort, { once: true })
 
     const failed = (cause: unknown): ApiError => {
-      if (abortedBy === 'timeout') {
-        return new ApiError({
-          status: 0,
-          type: 'connection_error',
-          code: 'timeout',
-          message: `The API did not answer within ${timeoutMs} ms.`,
-          url: safeUrl,
-          cause,
-        })
-      }
-      if (abortedBy === 'caller') {
-        return new ApiError({
-          status: 0,
-          type: 'connection_error',
-          code: 'aborted',
-          message: 'The request was cancelled.',
-          url: safeUrl,
-          cause,
-        })
-      }
+      const code: ClientErrorCode =
+        abortedBy === 'timeout' ? 'timeout' : abortedBy === 'caller' ? 'aborted' : 'unreachable'
+      const message =
+        code === 'timeout'
+          ? `The API did not answer within ${timeoutMs} ms.`
+          : code === 'aborted'
+            ? 'The request was cancelled.'
+            : `Could not reach the API at ${safeUrl}.`
       return new ApiError({
         status: 0,
         type: 'connection_error',
-        code: 'unreachable',
-        message: `Could not reach the API at ${safeUrl}.`,
+        code,
+        message,
         url: safeUrl,
         cause,
       })
     }
 
     try {
+      const headers = new Headers(init.headers)
+      if (!headers.has('accept')) headers.set('accept', 'application/json')
       let response: Response
       try {
-        const doFetch = this.fetchImpl ?? globalThis.fetch
-        response = await doFetch(url, {
-          method: options.method ?? 'GET',
+        response = await (options.fetch ?? globalThis.fetch)(input, {
+          ...init,
           headers,
-          body,
           credentials: 'include',
           signal: controller.signal,
         })
       } catch (cause) {
         throw failed(cause)
       }
-
-      let text: string
+      let body: ArrayBuffer
       try {
-        text = await response.text()
+        body = await response.arrayBuffer()
       } catch (cause) {
         throw failed(cause)
       }
-
-      const requestId = response.headers.get(REQUEST_ID_HEADER)
-      const accepted = response.ok || (options.acceptStatus?.includes(response.status) ?? false)
-      const parsed = parseJson(text)
-
-      if (accepted) {
-        if (parsed.ok)
-          return {
-            status: response.status,
-            data: parsed.value as T,
-            headers: response.headers,
-            requestId,
-          }
-        throw new ApiError({
-          status: response.status,
-          type: 'invalid_response',
-          code: 'invalid_json',
-          message: `The API answered ${response.status} with a body that is not JSON.`,
-          requestId,
-          url: safeUrl,
-        })
-      }
-      throw errorFromResponse(response, parsed.ok ? parsed.value : undefined, requestId, safeUrl)
+      const copy = new Response(NULL_BODY.has(response.status) ? null : body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      })
+      Object.defineProperty(copy, 'url', { value: response.url || url })
+      return copy
     } finally {
       clearTimeout(timer)
-      options.signal?.removeEventListener('abort', onCallerAbort)
+      callerSignal?.removeEventListener('abort', onCallerAbort)
     }
   }
 }
 
-function withoutQuery(url: string): string {
-  const u = new URL(url)
-  u.search = ''
-  u.hash = ''
-  u.username = ''
-  u.password = ''
-  return u.toString()
+export interface Api {
+  /** The edge API's origin, without a trailing slash. */
+  readonly baseUrl: string
+  /** The typed SDK client: `api.sdk.v1.me.$get(...)`. */
+  readonly sdk: Client
+  /** Full URL for an API path (for messages and links). */
+  url(path: string): string
 }
 
-function encodeBody(body: unknown, headers: Headers): BodyInit | undefined {
-  if (body === undefined) return undefined
-  if (
-    body instanceof FormData ||
-    body instanceof Blob ||
-    body instanceof URLSearchParams ||
-    body instanceof ArrayBuffer ||
-    ArrayBuffer.isView(body)
-  ) {
-    return body as BodyInit
+/** The SDK for `baseUrl`, with the browser fetch above. */
+export function createApi(baseUrl: string, options: ApiFetchOptions = {}): Api {
+  const base = baseUrl.replace(/\/+$/, '')
+  const sdk = createClient({ baseUrl: base, fetch: createApiFetch(options) })
+  return { baseUrl: base, sdk, url: (path) => base + (path.startsWith('/') ? path : `/${path}`) }
+}
+
+/** Per-call options for the SDK (`$get(args, withSignal(signal))`). */
+export function withSignal(signal: AbortSignal | undefined): { init?: RequestInit } {
+  return signal ? { init: { signal } } : {}
+}
+
+interface AnyResponse {
+  status: number
+  ok: boolean
+  url: string
+  headers: Headers
+  text(): Promise<string>
+}
+
+/**
+ * Awaits an SDK call and returns its 2xx JSON body (undefined when empty, e.g. 204), typed from
+ * the route's definition. Other statuses throw `ApiError`.
+ */
+export async function unwrap<R extends AnyResponse>(
+  call: Promise<R>,
+  options: CallOptions = {},
+): Promise<SuccessBody<R>> {
+  const response = await call
+  return (await readAnswer(response, options)).data as SuccessBody<R>
+}
+
+/** Like `unwrap`, with the status and headers too. */
+export async function readAnswer(
+  response: AnyResponse,
+  options: CallOptions = {},
+): Promise<{ status: number; data: unknown; headers: Headers; requestId: string | null }> {
+  const safeUrl = withoutQuery(response.url || 'http://unknown/')
+  let text: string
+  try {
+    text = await response.text()
+  } catch (cause) {
+    throw new ApiError({
+      status: response.status,
+      type: 'connection_error',
+      code: 'unreachable',
+      message: 'The connection closed before the answer was complete.',
+      url: safeUrl,
+      cause,
+    })
   }
-  if (!headers.has('content-type')) headers.set('content-type', 'application/json')
-  return JSON.stringify(body)
+  const requestId = response.headers.get(REQUEST_ID_HEADER)
+  const accepted = response.ok || (options.acceptStatus?.includes(response.status) ?? false)
+  const parsed = parseJson(text)
+  if (accepted) {
+    if (parsed.ok) {
+      return { status: response.status, data: parsed.value, headers: response.headers, requestId }
+    }
+    throw new ApiError({
+      status: response.status,
+      type: 'invalid_response',
+      code: 'invalid_json',
+      message: `The API answered ${response.status} with a body that is not JSON.`,
+      requestId,
+      url: safeUrl,
+    })
+  }
+  throw errorFromResponse(response, parsed.ok ? parsed.value : undefined, requestId, safeUrl)
+}
+
+/** Wraps anything thrown into an ApiError (for UI code that shows `error.message`). */
+export function toApiError(error: unknown, url = ''): ApiError {
+  if (error instanceof ApiError) return error
+  return new ApiError({
+    status: 0,
+    type: 'client_error',
+    message: error instanceof Error ? error.message : String(error),
+    url,
+    cause: error,
+  })
+}
+
+function withoutQuery(url: string): string {
+  try {
+    const u = new URL(url)
+    u.search = ''
+    u.hash = ''
+    u.username = ''
+    u.password = ''
+    return u.toString()
+  } catch {
+    return ''
+  }
 }
 
 type Parsed = { ok: true; value: unknown } | { ok: false }
@@ -288,12 +282,22 @@ function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' ? value : null
 }
 
+/** `Retry-After` as seconds: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
+  if (value === null || value.trim() === '') return null
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) return Number(trimmed)
+  const at = Date.parse(trimmed)
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000))
+}
+
 function errorFromResponse(
-  response: Response,
+  response: AnyResponse,
   body: unknown,
   headerRequestId: string | null,
   url: string,
 ): ApiError {
+  const retryAfter = parseRetryAfter(response.headers.get('retry-after'))
   const envelope = isRecord(body) && isRecord(body.error) ? body.error : null
   if (envelope && typeof envelope.message === 'string') {
     return new ApiError({
@@ -303,17 +307,18 @@ function errorFromResponse(
       message: envelope.message,
       param: stringOrNull(envelope.param),
       requestId: stringOrNull(envelope.request_id) ?? headerRequestId,
+      retryAfter,
       url,
     })
   }
   // Not our envelope (a proxy or CDN error page): never echo its body, only the status.
-  const reason = response.statusText ? ` ${response.statusText}` : ''
   return new ApiError({
     status: response.status,
     type: 'api_error',
     code: `http_${response.status}`,
-    message: `The API answered HTTP ${response.status}${reason}.`,
+    message: `The API answered HTTP ${response.status}.`,
     requestId: headerRequestId,
+    retryAfter,
     url,
   })
 }

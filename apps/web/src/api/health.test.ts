@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sendJson, startServer, type TestServer } from '../test-support/http-server'
-import { ApiClient, ApiError } from './client'
+import { type Api, ApiError, createApi } from './client'
 import { fetchHealth, parseHealthReport } from './health'
 
 const okBody = {
@@ -18,12 +18,12 @@ const degradedBody = {
 }
 
 let server: TestServer
-let client: ApiClient
+let client: Api
 let answer: { status: number; body: unknown } = { status: 200, body: okBody }
 
 beforeAll(async () => {
   server = await startServer((_req, res) => sendJson(res, answer.status, answer.body))
-  client = new ApiClient({ baseUrl: server.url })
+  client = createApi(server.url)
 })
 afterAll(() => server.close())
 

@@ -1,4 +1,4 @@
-import { type ApiClient, ApiError } from './client'
+import { type Api, ApiError, readAnswer, withSignal } from './client'
 
 /** Overall state of the edge API and what it depends on. */
 export type OverallStatus = 'ok' | 'degraded' | 'down'
@@ -28,14 +28,15 @@ const CHECK: readonly string[] = ['ok', 'error', 'not_configured']
 
 /** Fetches `/health`, accepting the 503 answer and checking the body's shape. */
 export async function fetchHealth(
-  client: ApiClient,
-  options: { signal?: AbortSignal; timeoutMs?: number } = {},
+  client: Api,
+  options: { signal?: AbortSignal } = {},
 ): Promise<HealthResult> {
-  const res = await client.request<unknown>('/health', {
-    acceptStatus: [503],
-    timeoutMs: options.timeoutMs ?? 8_000,
-    ...(options.signal ? { signal: options.signal } : {}),
-  })
+  const res = await readAnswer(
+    await client.sdk.health.$get(undefined, withSignal(options.signal)),
+    {
+      acceptStatus: [503],
+    },
+  )
   const report = parseHealthReport(res.data)
   if (!report) {
     throw new ApiError({

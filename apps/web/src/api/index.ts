@@ -1,8 +1,8 @@
 import { apiUrl } from '../config'
-import { ApiClient } from './client'
+import { createApi } from './client'
 
-export type { ApiErrorBody, ApiResponse, RequestOptions } from './client'
-export { ApiClient, ApiError } from './client'
+export type { Api, ApiErrorBody, CallOptions } from './client'
+export { ApiError, createApi, readAnswer, toApiError, unwrap, withSignal } from './client'
 
-/** The app's one client for the edge API (base URL from VITE_API_URL). */
-export const api = new ApiClient({ baseUrl: apiUrl })
+/** The app's one client for the edge API (base URL from VITE_API_URL), on the typed SDK. */
+export const api = createApi(apiUrl)

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { effectScope } from 'vue'
-import { ApiClient } from '../api/client'
+import { createApi } from '../api/client'
 import { closedPort, sendJson, startServer, type TestServer } from '../test-support/http-server'
 import { useHealth } from './useHealth'
 
@@ -27,9 +27,7 @@ describe('useHealth', () => {
   it('loads at once, refreshes on its interval, and stops when its scope ends', async () => {
     hits = 0
     const scope = effectScope()
-    const health = scope.run(() =>
-      useHealth({ client: new ApiClient({ baseUrl: server.url }), intervalMs: 60 }),
-    )
+    const health = scope.run(() => useHealth({ client: createApi(server.url), intervalMs: 60 }))
     if (!health) throw new Error('no scope result')
     expect(health.loading.value).toBe(true)
     await until(() => health.result.value !== null)
@@ -47,7 +45,7 @@ describe('useHealth', () => {
     const scope = effectScope()
     const health = scope.run(() =>
       useHealth({
-        client: new ApiClient({ baseUrl: `http://127.0.0.1:${port}` }),
+        client: createApi(`http://127.0.0.1:${port}`),
         intervalMs: 5_000,
       }),
     )

@@ -1,9 +1,9 @@
 import { onScopeDispose, type Ref, ref, shallowRef } from 'vue'
-import { type ApiClient, ApiError } from '../api/client'
+import { type Api, ApiError } from '../api/client'
 import { fetchHealth, type HealthResult } from '../api/health'
 
 export interface UseHealthOptions {
-  client: ApiClient
+  client: Api
   /** Auto-refresh period while the page is visible; 10 s. */
   intervalMs?: number
 }

@@ -5,6 +5,7 @@ import { JobsError } from '../errors'
 import { sqlFor } from '../store/db'
 import { pushEvent } from '../store/events'
 import { jobOfFiring, markDead } from '../store/jobs'
+import { recordDeliveryOutcome, sendWebhookEvent } from '../webhooks/outbound'
 
 /** The part of QStash's callback body this route reads. */
 const FailureCallback = z.object({
@@ -78,6 +79,22 @@ export const callbacks = new Hono<AppEnv>().post('/failure', async (c) => {
     fallbackError: lastError(parsed.status, parsed.body),
   })
   if (dead) {
+    const base = config.JOBS_PUBLIC_URL?.replace(/\/+$/, '') ?? new URL(c.req.url).origin
+    waitUntilOf(c)(
+      sendWebhookEvent(config, sql, base, {
+        id: `evt_${dead.id}_dead_${dead.attempts}`,
+        type: 'job.dead',
+        workspaceId: dead.workspace_id,
+        data: {
+          id: dead.id,
+          object: 'job',
+          type: dead.type,
+          status: 'dead',
+          attempts: dead.attempts,
+          error: dead.error,
+        },
+      }),
+    )
     await pushEvent(config, jobId, {
       type: 'status',
       status: 'dead',
@@ -89,3 +106,52 @@ export const callbacks = new Hono<AppEnv>().post('/failure', async (c) => {
   }
   return c.json({ job_id: jobId, status: dead ? 'dead' : 'unchanged' }, 200)
 })
+
+const WebhookCallback = z.object({ status: z.number().int(), retried: z.number().int().optional() })
+
+/**
+ * `POST /callbacks/webhook?delivery_id=<uuid>[&final=true]`: QStash's callback for an outbound
+ * webhook delivery (after an attempt) and its failure callback (`final`, retries exhausted).
+ * Records the receiver's status and the attempt count on the delivery row.
+ */
+callbacks.post('/webhook', async (c) => {
+  const deliveryId = c.req.query('delivery_id') ?? ''
+  if (!UUID.test(deliveryId)) {
+    throw new JobsError('delivery_id must be a UUID', {
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'invalid_delivery_id',
+      param: 'delivery_id',
+      nonRetryable: true,
+    })
+  }
+  let parsed: z.infer<typeof WebhookCallback>
+  try {
+    parsed = WebhookCallback.parse(JSON.parse(c.get('rawBody')))
+  } catch {
+    throw new JobsError('Not a QStash callback body', {
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'invalid_callback',
+      nonRetryable: true,
+    })
+  }
+  const found = await recordDeliveryOutcome(sqlFor(c.get('config')), {
+    deliveryId,
+    status: parsed.status,
+    retried: parsed.retried ?? 0,
+    final: c.req.query('final') === 'true',
+  })
+  return c.json({ delivery_id: deliveryId, recorded: found }, 200)
+})
+
+function waitUntilOf(c: { executionCtx: ExecutionContext }): (promise: Promise<unknown>) => void {
+  try {
+    const executionCtx = c.executionCtx
+    return (promise) => executionCtx.waitUntil(promise)
+  } catch {
+    return (promise) => {
+      promise.catch(() => {})
+    }
+  }
+}

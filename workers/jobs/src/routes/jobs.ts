@@ -10,6 +10,7 @@ import type { JobContext } from '../jobs/types'
 import { sqlFor } from '../store/db'
 import { pushEvent } from '../store/events'
 import { claimJob, completeJob, failJob, getJobState, setProgress } from '../store/jobs'
+import { sendWebhookEvent } from '../webhooks/outbound'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -124,9 +125,23 @@ export async function runJobRecord(
       claimed.payload,
       ctx,
     )
-    await completeJob(sql, { id: jobId, attemptId: claimed.attempt_id, result: outcome.result })
+    const done = await completeJob(sql, {
+      id: jobId,
+      attemptId: claimed.attempt_id,
+      result: outcome.result,
+    })
     // The row is the truth; the event (SSE) is written after the answer (SSE also reads the row).
     ctx.waitUntil(event('succeeded'))
+    if (done.webhooks) {
+      ctx.waitUntil(
+        sendWebhookEvent(config, sql, workerBase(c), {
+          id: `evt_${jobId}_succeeded`,
+          type: 'job.succeeded',
+          workspaceId: claimed.workspace_id,
+          data: { ...jobSummary(claimed, 'succeeded'), result: outcome.result ?? null },
+        }),
+      )
+    }
     return c.json({ ...outcome, job_id: jobId, attempt: claimed.attempts }, 200)
   } catch (error) {
     const failure =
@@ -138,11 +153,35 @@ export async function runJobRecord(
             code: 'job_failed',
           })
     const message = failure.detail ?? failure.message
-    await failJob(sql, { id: jobId, attemptId: claimed.attempt_id, error: message })
+    const failed = await failJob(sql, { id: jobId, attemptId: claimed.attempt_id, error: message })
+    if (failed.webhooks) {
+      ctx.waitUntil(
+        sendWebhookEvent(config, sql, workerBase(c), {
+          id: `evt_${jobId}_failed_${claimed.attempts}`,
+          type: 'job.failed',
+          workspaceId: claimed.workspace_id,
+          data: { ...jobSummary(claimed, 'failed'), error: message },
+        }),
+      )
+    }
     // Awaited: a retry's 'running' must not land before this attempt's 'failed'.
     await event('failed', { error: message })
     throw failure
   }
+}
+
+/** What an outbound webhook says about a job. */
+export function jobSummary(
+  job: { id: string; type: string; attempts: number },
+  status: 'succeeded' | 'failed' | 'dead',
+) {
+  return { id: job.id, object: 'job', type: job.type, status, attempts: job.attempts }
+}
+
+/** The base URL QStash reaches this worker on (for callbacks). */
+export function workerBase(c: Context<AppEnv>): string {
+  const configured = c.get('config').JOBS_PUBLIC_URL
+  return configured ? configured.replace(/\/+$/, '') : new URL(c.req.url).origin
 }
 
 /**

@@ -62,45 +62,56 @@ export async function getJobState(sql: Sql, id: string): Promise<JobState | null
   return row ?? null
 }
 
-/** running → succeeded, with the result; the attempt is closed. False when no longer running. */
+/** Whether a state change happened, and whether its workspace has endpoints for the event. */
+export interface Transition {
+  changed: boolean
+  /** An active outbound webhook endpoint subscribes to the event (checked in the same trip). */
+  webhooks: boolean
+}
+
+const hasEndpoints = (workspace: string, event: string) =>
+  `exists (select 1 from webhook_endpoints e where e.workspace_id = ${workspace}
+     and e.active and e.events ? '${event}')`
+
+/** running → succeeded, with the result; the attempt is closed. Unchanged when not running. */
 export async function completeJob(
   sql: Sql,
   input: { id: string; attemptId: string; result: unknown },
-): Promise<boolean> {
-  const done = await rows<{ id: string }>(
+): Promise<Transition> {
+  const [row] = await rows<{ webhooks: boolean }>(
     sql,
     `with j as (
        update jobs set status = 'succeeded', result = $2::jsonb, progress = 100, error = null,
          finished_at = now(), locked_until = null, updated_at = now()
-       where id = $1 and status = 'running' returning id
+       where id = $1 and status = 'running' returning id, workspace_id
      ), a as (
        update job_attempts set status = 'succeeded', finished_at = now()
        where id = $3::bigint and exists (select 1 from j) returning id
      )
-     select id from j`,
+     select ${hasEndpoints('j.workspace_id', 'job.succeeded')} as webhooks from j`,
     [input.id, JSON.stringify(input.result ?? null), input.attemptId],
   )
-  return done.length > 0
+  return { changed: row !== undefined, webhooks: row?.webhooks === true }
 }
 
 /** running → failed with the error (QStash retries, or the failure callback marks it dead). */
 export async function failJob(
   sql: Sql,
   input: { id: string; attemptId: string; error: string },
-): Promise<boolean> {
-  const done = await rows<{ id: string }>(
+): Promise<Transition> {
+  const [row] = await rows<{ webhooks: boolean }>(
     sql,
     `with j as (
        update jobs set status = 'failed', error = $2, locked_until = null, updated_at = now()
-       where id = $1 and status = 'running' returning id
+       where id = $1 and status = 'running' returning id, workspace_id
      ), a as (
        update job_attempts set status = 'failed', error = $2, finished_at = now()
        where id = $3::bigint returning id
      )
-     select id from j`,
+     select ${hasEndpoints('j.workspace_id', 'job.failed')} as webhooks from j`,
     [input.id, input.error, input.attemptId],
   )
-  return done.length > 0
+  return { changed: row !== undefined, webhooks: row?.webhooks === true }
 }
 
 /** Progress while running; ignored once the job left `running`. */
@@ -115,6 +126,14 @@ export async function setProgress(
   )
 }
 
+export interface DeadJob {
+  id: string
+  workspace_id: string
+  type: string
+  error: string
+  attempts: number
+}
+
 /**
  * The failure callback: the last attempt failed (or was non-retryable), QStash put the message in
  * its DLQ. Any non-final state → dead, keeping the last error. A callback for an older message
@@ -123,14 +142,14 @@ export async function setProgress(
 export async function markDead(
   sql: Sql,
   input: { id: string; messageId: string | null; dlqId: string | null; fallbackError: string },
-): Promise<{ id: string; workspace_id: string; type: string; error: string } | null> {
-  const [row] = await rows<{ id: string; workspace_id: string; type: string; error: string }>(
+): Promise<DeadJob | null> {
+  const [row] = await rows<DeadJob>(
     sql,
     `update jobs set status = 'dead', dlq_id = $3, error = coalesce(error, $4),
        finished_at = now(), locked_until = null, updated_at = now()
      where id = $1 and status in ('queued', 'running', 'failed')
        and ($2::text is null or message_id is null or message_id = $2)
-     returning id, workspace_id, type, error`,
+     returning id, workspace_id, type, error, attempts`,
     [input.id, input.messageId, input.dlqId, input.fallbackError],
   )
   return row ?? null

@@ -1,0 +1,120 @@
+import type { Client, SuccessBody } from '@synthstack/sdk'
+import { computed, readonly, shallowRef } from 'vue'
+import { type Api, ApiError, toApiError, unwrap } from '../api/client'
+
+/** `GET /v1/me`: the signed-in user, their workspace, role and scopes. */
+export type Me = SuccessBody<Awaited<ReturnType<Client['v1']['me']['$get']>>>
+export type Role = Me['role']
+
+export interface SignUpInput {
+  email: string
+  password: string
+  name?: string
+  workspace_name?: string
+}
+
+export interface LogInInput {
+  email: string
+  password: string
+}
+
+/**
+ * Who is signed in. The session itself is the API's HttpOnly `ss_session` cookie, which this
+ * code never sees: it only asks `GET /v1/me` (401 = signed out). Login and sign-up answers carry
+ * a bearer token too; the web app ignores it on purpose (docs/auth.md).
+ */
+export function createSession(api: Api) {
+  const me = shallowRef<Me | null>(null)
+  /** Set when the last check could not tell (API unreachable, 5xx): not the same as signed out. */
+  const error = shallowRef<ApiError | null>(null)
+  const checked = shallowRef(false)
+  let pending: Promise<Me | null> | null = null
+
+  async function fetchMe(): Promise<Me | null> {
+    try {
+      const body = await unwrap(api.sdk.v1.me.$get({ header: {} }))
+      me.value = body
+      error.value = null
+      return body
+    } catch (e) {
+      const err = toApiError(e, api.url('/v1/me'))
+      me.value = null
+      // 401: no session or an expired one; 404: its workspace is gone. Both mean "sign in".
+      error.value = err.status === 401 || err.status === 404 ? null : err
+      return null
+    } finally {
+      checked.value = true
+    }
+  }
+
+  /** Asks the API once (later calls reuse the answer) unless `force`. */
+  function load(force = false): Promise<Me | null> {
+    if (!force && checked.value) return Promise.resolve(me.value)
+    pending ??= fetchMe().finally(() => {
+      pending = null
+    })
+    return pending
+  }
+
+  /** Confirms the cookie works by asking /v1/me right after. */
+  async function afterSignIn(): Promise<Me> {
+    const current = await fetchMe()
+    if (!current) {
+      throw (
+        error.value ??
+        new ApiError({
+          status: 401,
+          type: 'authentication_error',
+          code: 'cookie_not_kept',
+          message:
+            'Signed in, but the browser did not keep the session cookie. Allow cookies for this site and try again.',
+          url: api.url('/v1/me'),
+        })
+      )
+    }
+    return current
+  }
+
+  async function logIn(input: LogInInput): Promise<Me> {
+    await unwrap(api.sdk.v1.auth.login.$post({ json: input }))
+    return afterSignIn()
+  }
+
+  async function signUp(input: SignUpInput): Promise<Me> {
+    await unwrap(api.sdk.v1.auth.signup.$post({ json: input }))
+    return afterSignIn()
+  }
+
+  /** Ends the session on the API; signed out locally even when the API says it already was. */
+  async function logOut(): Promise<void> {
+    try {
+      await unwrap(api.sdk.v1.auth.logout.$post())
+    } catch (e) {
+      const err = toApiError(e)
+      if (err.status !== 401) throw err
+    }
+    me.value = null
+    error.value = null
+    checked.value = true
+  }
+
+  /** For pages whose calls answer 401 (the session ended meanwhile). */
+  function forget(): void {
+    me.value = null
+    checked.value = true
+  }
+
+  return {
+    me: readonly(me),
+    error: readonly(error),
+    checked: readonly(checked),
+    signedIn: computed(() => me.value !== null),
+    load,
+    logIn,
+    signUp,
+    logOut,
+    forget,
+  }
+}
+
+export type Session = ReturnType<typeof createSession>
