@@ -14,9 +14,12 @@ export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number]
 const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes))
 const unb64 = (text: string) => Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0))
 
-const keys = new Map<string, Promise<CryptoKey>>()
+/** Written without the `CryptoKey` name, which Node's type definitions do not declare globally. */
+type AesKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>
 
-export function secretsKey(material: string): Promise<CryptoKey> {
+const keys = new Map<string, Promise<AesKey>>()
+
+export function secretsKey(material: string): Promise<AesKey> {
   let key = keys.get(material)
   if (!key) {
     key = crypto.subtle
