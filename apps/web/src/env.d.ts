@@ -10,13 +10,3 @@ interface ImportMetaEnv {
 interface ImportMeta {
   readonly env: ImportMetaEnv
 }
-
-/**
- * `@synthstack/sdk` takes its types from the edge API's source, whose entry ends with
- * `satisfies ExportedHandler<Env>` (a Cloudflare Workers global). The browser build does not load
- * `@cloudflare/workers-types` (its globals clash with the DOM lib), so the one name is declared
- * here. Only types: nothing of the edge API reaches the bundle.
- */
-interface ExportedHandler<_Env = unknown> {
-  fetch?: unknown
-}

@@ -1,8 +1,8 @@
-import type { AppType } from '@synthstack/edge-api'
+import type { AppType } from '@synthstack/edge-api/app'
 import { type ClientResponse, hc } from 'hono/client'
 import type { SuccessStatusCode } from 'hono/utils/http-status'
 
-export type { AppType } from '@synthstack/edge-api'
+export type { AppType } from '@synthstack/edge-api/app'
 export type { ClientResponse, InferRequestType, InferResponseType } from 'hono/client'
 
 export interface ClientOptions {
