@@ -261,3 +261,27 @@ describe('outbound webhooks (Standard Webhooks, delivered and retried through QS
     ).toBe(200)
   })
 })
+
+describe('GET /v1/outbox', () => {
+  it('lists what email.send wrote locally, only in the caller workspace', async () => {
+    const job = await client.enqueue({
+      type: 'email.send',
+      payload: { to: 'ada@example.com', subject: 'Hello', text: 'From the outbox' },
+    })
+    await client.waitFor(job.body.id, ['succeeded'])
+    const outbox = await client.call(`/v1/outbox?job_id=${job.body.id}`)
+    expect(outbox.status).toBe(200)
+    expect(outbox.body.data).toEqual([
+      expect.objectContaining({
+        object: 'email',
+        job_id: job.body.id,
+        to: ['ada@example.com'],
+        subject: 'Hello',
+        provider: 'outbox',
+      }),
+    ])
+    const other = jobsClient(s.api.url, (await s.newWorkspace()).apiKey)
+    expect((await other.call('/v1/outbox')).body.data).toEqual([])
+    expect((await fetch(`${s.api.url}/v1/outbox`)).status).toBe(401)
+  })
+})

@@ -7,7 +7,7 @@ const DEFAULT_FROM = 'SynthStack <noreply@synthstack.dev>'
 /**
  * Sends through Resend's HTTP API when `RESEND_API_KEY` is set (idempotency key = job id, so a
  * retried attempt never sends twice), else writes the mail to the `email_outbox` table, readable
- * at `GET /v1/emails/outbox`. Either way one outbox row per job records what went out.
+ * at `GET /v1/outbox`. Either way one outbox row per job records what went out.
  */
 export const emailSend = defineJob(emailSendSpec, async (payload, ctx) => {
   if (!ctx.jobId || !ctx.workspaceId) {
