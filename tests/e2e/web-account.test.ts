@@ -4,11 +4,17 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createSql } from '@synthstack/db'
-import { startTestStack, type TestStack } from '@synthstack/testing'
+import {
+  freePort,
+  startTestStack,
+  startWranglerDev,
+  type TestStack,
+  type WranglerDev,
+} from '@synthstack/testing'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Json } from './support/client'
-import { freePort, repoRoot, startWrangler, type WranglerDev } from './support/wrangler'
+import { repoRoot } from './support/repo-root'
 
 // The web app's account pages in Chromium against the real stack: emulators (startTestStack),
 // the edge API under `wrangler dev`, and the built app (VITE_API_URL baked in) under
@@ -119,7 +125,7 @@ beforeAll(async () => {
   const [started] = await Promise.all([startTestStack(), buildWeb(apiUrl)])
   stack = started
   ;[api, webUrl] = await Promise.all([
-    startWrangler({
+    startWranglerDev({
       packageDir: join(repoRoot, 'apps/edge-api'),
       config: join(repoRoot, 'wrangler.toml'),
       cwd: repoRoot,

@@ -5,3 +5,4 @@ export {
   type TestStackEnv,
   type TestStackOptions,
 } from './stack'
+export { freePort, startWranglerDev, type WranglerDev } from './wrangler-dev'

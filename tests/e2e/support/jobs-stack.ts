@@ -4,8 +4,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createSql } from '@synthstack/db'
 import { startQStashEmulator } from '@synthstack/emulator-qstash'
-import { startTestStack, type TestStack } from '@synthstack/testing'
-import { freePort, repoRoot, startWrangler, type WranglerDev } from './wrangler'
+import {
+  freePort,
+  startTestStack,
+  startWranglerDev,
+  type TestStack,
+  type WranglerDev,
+} from '@synthstack/testing'
+import { repoRoot } from './repo-root'
 
 type QStash = Awaited<ReturnType<typeof startQStashEmulator>>
 
@@ -63,14 +69,14 @@ export async function startJobsStack(
     JOBS_ENABLE_TEST_JOBS: 'true',
     ENVIRONMENT: 'test',
   }
-  const worker = await startWrangler({
+  const worker = await startWranglerDev({
     packageDir: join(repoRoot, 'workers/jobs'),
     config: join(repoRoot, 'workers/jobs/wrangler.toml'),
     cwd: join(repoRoot, 'workers/jobs'),
     vars: { ...common, JOBS_LOCK_SECONDS: '30', ...options.workerVars },
     readyPath: '/health',
   })
-  const api = await startWrangler({
+  const api = await startWranglerDev({
     packageDir: join(repoRoot, 'apps/edge-api'),
     config: join(repoRoot, 'wrangler.toml'),
     cwd: repoRoot,

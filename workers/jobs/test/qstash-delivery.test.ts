@@ -1,12 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { startQStashEmulator } from '@synthstack/emulator-qstash'
+import { startWranglerDev, type WranglerDev } from '@synthstack/testing'
 import { Client, Receiver } from '@upstash/qstash'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ReceivedCall, startCallbackServer } from './support/callback-server'
 import { signDelivery } from './support/qstash-token'
-import { startWranglerDev, type WranglerDev } from './support/wrangler-dev'
+
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 // End to end, all real: the worker under `wrangler dev` (workerd), the QStash emulator, the
 // official @upstash/qstash Client publishing, and a node:http server receiving QStash callbacks.
@@ -41,10 +44,16 @@ beforeAll(async () => {
     startCallbackServer(),
   ])
   worker = await startWranglerDev({
-    ENVIRONMENT: 'test',
-    QSTASH_CURRENT_SIGNING_KEY: emulator.currentSigningKey,
-    QSTASH_NEXT_SIGNING_KEY: emulator.nextSigningKey,
-    JOBS_ENABLE_TEST_JOBS: 'true',
+    packageDir,
+    config: join(packageDir, 'wrangler.toml'),
+    cwd: packageDir,
+    readyPath: '/health',
+    vars: {
+      ENVIRONMENT: 'test',
+      QSTASH_CURRENT_SIGNING_KEY: emulator.currentSigningKey,
+      QSTASH_NEXT_SIGNING_KEY: emulator.nextSigningKey,
+      JOBS_ENABLE_TEST_JOBS: 'true',
+    },
   })
   client = new Client({ baseUrl: emulator.url, token: emulator.token })
   receiver = new Receiver({

@@ -3,9 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-
-export const repoRoot = resolve(import.meta.dirname, '../../..')
+import { dirname, join } from 'node:path'
 
 export interface WranglerDev {
   url: string
@@ -13,7 +11,7 @@ export interface WranglerDev {
   close(): Promise<void>
 }
 
-/** A free TCP port on 127.0.0.1. */
+/** A free TCP port on 127.0.0.1 (wrangler dev has no port-0 mode). */
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer()
@@ -27,11 +25,12 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Runs `wrangler dev` for a Worker (`packageDir` holds its wrangler dependency, `config` its
- * wrangler.toml) with `vars`, and waits until `readyPath` answers 200. `close()` signals the
- * wrangler process group itself.
+ * Runs a Worker under the real `wrangler dev` CLI, as `pnpm dev` does, on a free port (`packageDir`
+ * holds its wrangler dependency, `config` its wrangler.toml), with `vars` passed as `--var`, and
+ * waits until `readyPath` answers 200. `close()` signals the wrangler process group itself
+ * (wrangler and its workerd child), not a wrapper.
  */
-export async function startWrangler(options: {
+export async function startWranglerDev(options: {
   packageDir: string
   config: string
   cwd: string
