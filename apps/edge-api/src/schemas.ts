@@ -50,3 +50,17 @@ export const WorkspaceIdParam = z.object({
       example: '3f0c1e2a-9b7d-4c1e-8a2f-5d6e7f809a1b',
     }),
 })
+
+/** A `{id}` path parameter holding a UUID (jobs, schedules, webhook sources and endpoints). */
+export const UuidIdParam = z.object({
+  id: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: 'id', in: 'path' } }),
+})
+
+/** A described `application/json` response. */
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+})

@@ -3,7 +3,12 @@ import { and, desc, eq, jobs, sql } from '@synthstack/db'
 import { JOB_STATUSES, MAX_MAX_ATTEMPTS, PRIORITIES } from '@synthstack/jobs'
 import { requireAuth, requireScope } from '../middleware/auth'
 import { createRouter } from '../router'
-import { authErrorResponses, authSecurity } from '../schemas'
+import {
+  authErrorResponses,
+  authSecurity,
+  UuidIdParam as IdParam,
+  jsonResponse as json,
+} from '../schemas'
 import { getDb } from '../stores'
 import { streamJobEvents } from './events'
 import { attemptOut, jobOut } from './serialize'
@@ -74,18 +79,6 @@ const CreateJobSchema = z
     path: ['run_at'],
   })
   .openapi('CreateJob')
-
-const IdParam = z.object({
-  id: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'id', in: 'path' } }),
-})
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
 
 const common = { tags: ['Jobs'], security: authSecurity }
 

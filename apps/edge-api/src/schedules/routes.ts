@@ -7,7 +7,12 @@ import { ensureLanes, qstashClient, workerUrl } from '../jobs/queue'
 import { validateJob } from '../jobs/service'
 import { requireAuth, requireScope } from '../middleware/auth'
 import { createRouter } from '../router'
-import { authErrorResponses, authSecurity } from '../schemas'
+import {
+  authErrorResponses,
+  authSecurity,
+  UuidIdParam as IdParam,
+  jsonResponse as json,
+} from '../schemas'
 import { getDb } from '../stores'
 import { nextRuns, parseCron } from './cron'
 
@@ -43,17 +48,6 @@ const CreateScheduleSchema = z
   .strict()
   .openapi('CreateSchedule')
 
-const IdParam = z.object({
-  id: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'id', in: 'path' } }),
-})
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
 const common = { tags: ['Schedules'], security: authSecurity }
 
 const createScheduleRoute = createRoute({

@@ -4,7 +4,12 @@ import { WEBHOOK_EVENTS } from '@synthstack/jobs'
 import { ApiError } from '../errors'
 import { requireAuth, requireScope } from '../middleware/auth'
 import { createRouter } from '../router'
-import { authErrorResponses, authSecurity } from '../schemas'
+import {
+  authErrorResponses,
+  authSecurity,
+  UuidIdParam as IdParam,
+  jsonResponse as json,
+} from '../schemas'
 import { getDb } from '../stores'
 import { encryptSecret, newSecret } from './secrets'
 
@@ -56,18 +61,7 @@ const endpointOut = (e: EndpointRow) => ({
   created_at: e.createdAt.toISOString(),
 })
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
 const common = { tags: ['Webhooks'], security: authSecurity }
-const IdParam = z.object({
-  id: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'id', in: 'path' } }),
-})
-
 const createEndpointRoute = createRoute({
   ...common,
   method: 'post',

@@ -5,7 +5,13 @@ import { ApiError } from '../errors'
 import { createJob } from '../jobs/service'
 import { requireAuth, requireScope } from '../middleware/auth'
 import { createRouter } from '../router'
-import { authErrorResponses, authSecurity, ErrorSchema } from '../schemas'
+import {
+  authErrorResponses,
+  authSecurity,
+  ErrorSchema,
+  UuidIdParam as IdParam,
+  jsonResponse as json,
+} from '../schemas'
 import { getDb, getRedis, redisKey } from '../stores'
 import { decryptSecret, encryptSecret, newSecret } from './secrets'
 import { SignatureError, verifyWebhook } from './verify'
@@ -55,18 +61,7 @@ const sourceOut = (s: SourceRow) => ({
   created_at: s.createdAt.toISOString(),
 })
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
 const common = { tags: ['Webhooks'], security: authSecurity }
-const IdParam = z.object({
-  id: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'id', in: 'path' } }),
-})
-
 const createSourceRoute = createRoute({
   ...common,
   method: 'post',
