@@ -125,3 +125,13 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 25))
   }
 }
+
+/**
+ * Waits until at least `roomMs` remain in the current one-minute rate-limit window. A sliding
+ * window weighs the previous window's count by the time left in it, so a burst that straddles
+ * a minute boundary may rightly admit one more request; exact-count tests must not straddle one.
+ */
+export async function awaitRateLimitWindowRoom(roomMs = 10_000, windowMs = 60_000) {
+  const left = windowMs - (Date.now() % windowMs)
+  if (left < roomMs) await new Promise((resolve) => setTimeout(resolve, left + 50))
+}

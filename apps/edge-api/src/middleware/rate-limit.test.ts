@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest'
-import { call, createKey, errorOf, fetcherWith, signup } from '../../test/helpers'
+import {
+  awaitRateLimitWindowRoom,
+  call,
+  createKey,
+  errorOf,
+  fetcherWith,
+  signup,
+} from '../../test/helpers'
 
 describe('rate limits (per key and per user, by plan)', () => {
   it('lets exactly the limit through under concurrent calls, then 429 with Retry-After', async () => {
     const fetcher = fetcherWith({ RATE_LIMIT_PER_MINUTE_FREE: '7' })
     const a = await signup('rl', {}, fetcher)
     const key = await createKey(a.token, ['embeddings'], fetcher)
+    await awaitRateLimitWindowRoom()
     const results = await Promise.all(
       Array.from({ length: 20 }, () => call('/v1/me', { token: key.key }, fetcher)),
     )
@@ -39,6 +47,7 @@ describe('rate limits (per key and per user, by plan)', () => {
       fetcher,
     )
     const tokens = [a.token, second.body.session.token]
+    await awaitRateLimitWindowRoom()
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) => call('/v1/me', { token: tokens[i % 2] }, fetcher)),
     )
