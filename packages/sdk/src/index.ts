@@ -1,9 +1,17 @@
-import type { AppType } from '@synthstack/edge-api/app'
+import type { Hono } from 'hono'
 import { type ClientResponse, hc } from 'hono/client'
 import type { SuccessStatusCode } from 'hono/utils/http-status'
+import type { ApiSchema } from './schema.generated.js'
 
-export type { AppType } from '@synthstack/edge-api/app'
 export type { ClientResponse, InferRequestType, InferResponseType } from 'hono/client'
+export type { ApiSchema } from './schema.generated.js'
+
+/**
+ * The edge API as `hc` sees it: its routes, inputs and outputs (generated from the server's own
+ * `AppType` into `schema.generated.ts`, so the published package needs no server sources).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the client reads routes only, not the app's env
+export type AppType = Hono<any, ApiSchema, '/'>
 
 export interface ClientOptions {
   /** The edge API's origin, e.g. `https://api.synthstack.dev`. */
@@ -17,7 +25,7 @@ export interface ClientOptions {
 }
 
 /**
- * Typed client for the SynthStack Edge API: `hc` from hono/client over the app's own type, so
+ * Typed client for the SynthStack Edge API: `hc` from hono/client over the app's routes, so
  * paths, inputs and JSON outputs are checked at compile time against the server code.
  *
  *   const api = createClient({ baseUrl, token: process.env.SYNTHSTACK_API_KEY })
