@@ -8,6 +8,7 @@ import { verifyQStash } from './middleware/verify-qstash'
 import { callbacks } from './routes/callbacks'
 import { jobs } from './routes/jobs'
 import { schedules } from './routes/schedules'
+import { webhookDeliveries } from './routes/webhook-deliveries'
 
 function configFailure(error: ConfigError, status: 500 | 503 = 500): JobsError {
   return new JobsError(`Worker misconfigured: check ${error.variables.join(', ')}`, {
@@ -47,6 +48,7 @@ export function createApp() {
   app.route('/jobs', jobs)
   app.route('/callbacks', callbacks)
   app.route('/schedules', schedules)
+  app.route('/webhooks', webhookDeliveries)
 
   app.notFound((c) =>
     errorResponse(

@@ -110,9 +110,10 @@ export const callbacks = new Hono<AppEnv>().post('/failure', async (c) => {
 const WebhookCallback = z.object({ status: z.number().int(), retried: z.number().int().optional() })
 
 /**
- * `POST /callbacks/webhook?delivery_id=<uuid>[&final=true]`: QStash's callback for an outbound
- * webhook delivery (after an attempt) and its failure callback (`final`, retries exhausted).
- * Records the receiver's status and the attempt count on the delivery row.
+ * `POST /callbacks/webhook?delivery_id=<uuid>&final=true`: QStash's failure callback for an
+ * outbound webhook delivery (`/webhooks/deliver` kept failing until retries ran out): the
+ * delivery is marked failed, keeping the receiver's last status. Without `final` (a callback
+ * after one attempt, as older deliveries asked for) it records that attempt's status.
  */
 callbacks.post('/webhook', async (c) => {
   const deliveryId = c.req.query('delivery_id') ?? ''
@@ -136,11 +137,13 @@ callbacks.post('/webhook', async (c) => {
       nonRetryable: true,
     })
   }
+  const final = c.req.query('final') === 'true'
   const found = await recordDeliveryOutcome(sqlFor(c.get('config')), {
     deliveryId,
-    status: parsed.status,
+    // The failure callback's status is this worker's answer, not the receiver's.
+    status: final ? null : parsed.status,
     retried: parsed.retried ?? 0,
-    final: c.req.query('final') === 'true',
+    final,
   })
   return c.json({ delivery_id: deliveryId, recorded: found }, 200)
 })
