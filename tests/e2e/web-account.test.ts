@@ -28,6 +28,8 @@ const PASSWORD = 'correct horse battery'
 const run = crypto.randomUUID().slice(0, 8)
 const owner = { email: `owner-${run}@example.com`, name: 'Ada Lovelace' }
 const teammate = { email: `teammate-${run}@example.com`, password: 'teammate password 1' }
+const invited = `later-${run}@example.com`
+const ENGINES = 'Analytical Engines'
 
 let stack: TestStack
 let api: WranglerDev
@@ -94,6 +96,20 @@ const byTestId = (id: string) => page.getByTestId(id)
 const visible = (id: string) => byTestId(id).waitFor({ state: 'visible', timeout: 15_000 })
 const path = () => new URL(page.url()).pathname
 const waitForPath = (p: string) => page.waitForURL((url) => url.pathname === p, { timeout: 15_000 })
+/** The focused element's `attribute`, read in the page (a string: this package has no DOM types). */
+const focused = (attribute: string) =>
+  page.evaluate<string | null>(`document.activeElement?.getAttribute('${attribute}') ?? null`)
+const focusedTestId = () => focused('data-testid')
+const switcher = () => byTestId('workspace-switcher')
+const workspaceItem = (name: string) =>
+  byTestId('workspace-list').locator(`button[data-workspace="${name}"]`)
+
+/** Opens the header's workspace switcher and waits for the list. */
+async function openSwitcher() {
+  await switcher().click()
+  expect(await switcher().getAttribute('aria-expanded')).toBe('true')
+  await byTestId('workspace-list').waitFor()
+}
 
 /** Clicks "Log in" and returns the status of the login call it made. */
 async function submitLogin(): Promise<number> {
@@ -309,7 +325,6 @@ describe('web app account pages (Chromium → vite preview → wrangler dev → 
     await added.waitFor()
     expect(await added.locator('select').inputValue()).toBe('admin')
 
-    const invited = `later-${run}@example.com`
     await fill({ email: invited })
     await page.getByRole('button', { name: 'Add member' }).click()
     await page.locator(`tr[data-invited="${invited}"]`).waitFor()
@@ -356,6 +371,122 @@ describe('web app account pages (Chromium → vite preview → wrangler dev → 
     await waitForPath('/usage')
     await visible('budget')
     expect(path()).toBe('/usage')
+  })
+
+  it('lets the owner revoke an invitation sent to a wrong email, and it disappears', async () => {
+    await page.getByRole('link', { name: 'Members' }).click()
+    await waitForPath('/members')
+    const row = page.locator(`tr[data-invited="${invited}"]`)
+    await row.waitFor()
+    await page.getByRole('button', { name: `Revoke the invitation for ${invited}` }).click()
+    await visible('invitation-revoked')
+    expect(await byTestId('invitation-revoked').textContent()).toContain(
+      `Invitation for ${invited} revoked.`,
+    )
+    await row.waitFor({ state: 'detached' })
+    await expect.poll(focusedTestId).toBe('invitation-revoked')
+    // Gone on the API too, not only on the page.
+    await page.reload()
+    await byTestId('members-table').waitFor()
+    expect(await page.locator('tr[data-invited]').count()).toBe(0)
+    expect(await page.locator(`tr[data-member="${owner.email}"]`).count()).toBe(1)
+  })
+
+  it('lets a member of two workspaces switch; the page shown reloads, a reload keeps it', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click()
+    await waitForPath('/login')
+    await fill({ email: teammate.email, password: teammate.password })
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await waitForPath('/api-keys')
+    const own = (await byTestId('account-workspace').textContent()) ?? ''
+    expect(own).not.toBe(ENGINES)
+    expect(await byTestId('account-role').textContent()).toBe('Owner')
+    await page.getByRole('link', { name: 'Members' }).click()
+    await waitForPath('/members')
+    await page.locator(`tr[data-member="${teammate.email}"]`).waitFor()
+    expect(await page.locator('tr[data-member]').count()).toBe(1)
+
+    // The list: every workspace with the user's role in it, the current one marked.
+    await openSwitcher()
+    expect(await workspaceItem(own).getAttribute('aria-current')).toBe('true')
+    expect(await workspaceItem(own).textContent()).toContain('Owner')
+    expect(await workspaceItem(ENGINES).getAttribute('aria-current')).toBeNull()
+    expect(await workspaceItem(ENGINES).textContent()).toContain('Admin')
+    await page.screenshot({ path: join(shotDir, 'web-workspace-switcher.png') })
+    // Escape closes it and gives the focus back to the button.
+    await page.keyboard.press('Escape')
+    expect(await switcher().getAttribute('aria-expanded')).toBe('false')
+    expect(await byTestId('workspace-list').count()).toBe(0)
+    await expect.poll(focusedTestId).toBe('workspace-switcher')
+
+    await openSwitcher()
+    await workspaceItem(ENGINES).click()
+    await expect.poll(() => byTestId('account-workspace').textContent()).toBe(ENGINES)
+    expect(await byTestId('account-role').textContent()).toBe('Admin')
+    await expect.poll(focusedTestId).toBe('workspace-switcher')
+    // The members page reloaded for the new workspace, without a navigation.
+    expect(path()).toBe('/members')
+    await page.locator(`tr[data-member="${owner.email}"]`).waitFor()
+    expect(await page.locator(`tr[data-member="${teammate.email}"] select`).inputValue()).toBe(
+      'admin',
+    )
+    // Routes without a workspace in the path act in it too (X-Workspace-Id): A's usage.
+    await page.getByRole('link', { name: 'Usage' }).click()
+    await waitForPath('/usage')
+    await expect.poll(() => byTestId('total-requests').textContent()).toBe('60')
+
+    // A reload remembers the choice.
+    await page.reload()
+    await visible('budget')
+    expect(await byTestId('account-workspace').textContent()).toBe(ENGINES)
+    await expect.poll(() => byTestId('total-requests').textContent()).toBe('60')
+    await openSwitcher()
+    expect(await workspaceItem(ENGINES).getAttribute('aria-current')).toBe('true')
+    await page.keyboard.press('Escape')
+  })
+
+  it('creates a workspace (field errors from the API beside the name) and acts in it', async () => {
+    await openSwitcher()
+    await page.getByRole('link', { name: 'New workspace' }).click()
+    await waitForPath('/workspaces/new')
+    expect(await page.title()).toBe('New workspace · SynthStack')
+    expect(await byTestId('workspace-list').count()).toBe(0)
+
+    await page.getByRole('button', { name: 'Create workspace' }).click()
+    await visible('error-name')
+    expect(await byTestId('error-name').textContent()).toContain('Enter a name')
+    expect(await focused('id')).toBe('name')
+
+    await fill({ name: 'x'.repeat(201) })
+    const [refused] = await Promise.all([
+      page.waitForResponse(
+        (r) => r.url().endsWith('/v1/workspaces') && r.request().method() === 'POST',
+      ),
+      page.getByRole('button', { name: 'Create workspace' }).click(),
+    ])
+    expect(refused.status()).toBe(400)
+    await expect
+      .poll(() => byTestId('error-name').textContent())
+      .toContain('Must be at most 200 characters')
+    expect(await page.locator('#name').getAttribute('aria-invalid')).toBe('true')
+
+    await fill({ name: 'Difference Engine' })
+    await page.getByRole('button', { name: 'Create workspace' }).click()
+    await waitForPath('/api-keys')
+    await expect.poll(() => byTestId('account-workspace').textContent()).toBe('Difference Engine')
+    expect(await byTestId('account-role').textContent()).toBe('Owner')
+    await visible('keys-empty')
+    await openSwitcher()
+    // The list opens with what it showed last and refreshes: the new workspace comes in.
+    await expect.poll(() => byTestId('workspace-list').getByRole('button').count()).toBe(3)
+    expect(await workspaceItem('Difference Engine').getAttribute('aria-current')).toBe('true')
+    await page.screenshot({ path: join(shotDir, 'web-workspace-created.png') })
+    await page.keyboard.press('Escape')
+    await page.setViewportSize({ width: 390, height: 844 })
+    await openSwitcher()
+    await page.screenshot({ path: join(shotDir, 'web-workspace-switcher-mobile.png') })
+    await page.keyboard.press('Escape')
+    await page.setViewportSize({ width: 1180, height: 860 })
   })
 
   it('tells a throttled login how long to wait (Retry-After)', async () => {

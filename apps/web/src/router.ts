@@ -65,6 +65,12 @@ export const routes: RouteRecordRaw[] = [
     meta: { title: 'Members', requiresAuth: true },
   },
   {
+    path: '/workspaces/new',
+    name: 'new-workspace',
+    component: () => import('./pages/NewWorkspacePage.vue'),
+    meta: { title: 'New workspace', requiresAuth: true },
+  },
+  {
     path: '/:pathMatch(.*)*',
     name: 'not-found',
     component: () => import('./pages/NotFoundPage.vue'),

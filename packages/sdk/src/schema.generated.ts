@@ -883,6 +883,15 @@ export type ApiSchema = MergeSchemaPath<
               status: 409
             }
       }
+    } & {
+      '/v1/workspaces/:workspace_id/invitations/:invitation_id': {
+        $delete: {
+          input: { param: { workspace_id: string; invitation_id: string } }
+          output: {}
+          outputFormat: string
+          status: 204
+        }
+      }
     },
     '/'
   > &

@@ -26,6 +26,8 @@ interface Ctx {
   fullKey: string
   aKeyId: string
   bKeyId: string
+  aInvitationId: string
+  bInvitationId: string
 }
 
 interface RouteCase {
@@ -122,6 +124,14 @@ const routes: RouteCase[] = [
     other: (x) => ({ path: ws(x, x.b.workspaceId, `/members/${x.b.userId}`) }),
   },
   {
+    name: 'DELETE /v1/workspaces/{id}/invitations/{invitation}',
+    method: 'DELETE',
+    path: (x) => ws(x, x.a.workspaceId, `/invitations/${x.aInvitationId}`),
+    needs: 'admin',
+    adminRole: true,
+    other: (x) => ({ path: ws(x, x.b.workspaceId, `/invitations/${x.bInvitationId}`) }),
+  },
+  {
     name: 'POST /v1/api-keys',
     method: 'POST',
     path: () => '/v1/api-keys',
@@ -192,6 +202,16 @@ beforeAll(async () => {
     json: { email: member.email, role: 'member' },
   })
   expect(added.status).toBe(201)
+  const invite = async (owner: Account) => {
+    const r = await call(`/v1/workspaces/${owner.workspaceId}/members`, {
+      method: 'POST',
+      token: owner.token,
+      json: { email: `inv-${crypto.randomUUID().slice(0, 6)}@example.com` },
+    })
+    expect(r.status).toBe(202)
+    return r.body.id as string
+  }
+  const [aInvitationId, bInvitationId] = await Promise.all([invite(a), invite(b)])
   const login = await call('/v1/auth/login', {
     method: 'POST',
     json: { email: a.email, password: PASSWORD },
@@ -222,6 +242,8 @@ beforeAll(async () => {
     fullKey: full.key,
     aKeyId: aKey.id,
     bKeyId: bKey.id,
+    aInvitationId,
+    bInvitationId,
   }
 })
 

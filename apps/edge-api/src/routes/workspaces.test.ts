@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { call, errorOf, PASSWORD, signup, uniqueEmail } from '../../test/helpers'
+import { call, createKey, errorOf, PASSWORD, signup, uniqueEmail } from '../../test/helpers'
 
 describe('workspaces and members', () => {
   it('lists, creates, reads and renames workspaces; sessions can switch with X-Workspace-Id', async () => {
@@ -127,6 +127,67 @@ describe('workspaces and members', () => {
     expect(left.status).toBe(204)
   })
 
+  it('revokes pending invitations: only in its own workspace, and the email no longer joins', async () => {
+    const [a, b] = await Promise.all([signup('inv-a'), signup('inv-b')])
+    const invite = async (owner: typeof a, email: string) => {
+      const r = await call(`/v1/workspaces/${owner.workspaceId}/members`, {
+        method: 'POST',
+        token: owner.token,
+        json: { email },
+      })
+      expect(r.status).toBe(202)
+      return r.body.id as string
+    }
+    const [wrong, kept, theirs] = [uniqueEmail('wrong'), uniqueEmail('kept'), uniqueEmail('theirs')]
+    const wrongId = await invite(a, wrong)
+    const keptId = await invite(a, kept)
+    const theirsId = await invite(b, theirs)
+    const invitations = `/v1/workspaces/${a.workspaceId}/invitations`
+    const pending = async (owner: typeof a) =>
+      (
+        await call(`/v1/workspaces/${owner.workspaceId}/members`, { token: owner.token })
+      ).body.invitations.map((i: { email: string }) => i.email)
+
+    const revoked = await call(`${invitations}/${wrongId}`, { method: 'DELETE', token: a.token })
+    expect(revoked.status).toBe(204)
+    expect(revoked.body).toBeNull()
+    expect(await pending(a)).toEqual([kept])
+    const again = await call(`${invitations}/${wrongId}`, { method: 'DELETE', token: a.token })
+    expect(again.status).toBe(404)
+    expect(errorOf(again)).toMatchObject({ code: 'invitation_not_found', param: 'invitation_id' })
+
+    // B's invitation through A's workspace: not found, and still pending for B.
+    const foreign = await call(`${invitations}/${theirsId}`, { method: 'DELETE', token: a.token })
+    expect(foreign.status).toBe(404)
+    expect(errorOf(foreign).code).toBe('invitation_not_found')
+    expect(await pending(b)).toEqual([theirs])
+    const unknown = await call(`${invitations}/${crypto.randomUUID()}`, {
+      method: 'DELETE',
+      token: a.token,
+    })
+    expect(unknown.status).toBe(404)
+
+    const bad = await call(`${invitations}/not-a-uuid`, { method: 'DELETE', token: a.token })
+    expect(bad.status).toBe(400)
+    expect(errorOf(bad)).toMatchObject({ code: 'invalid_parameter', param: 'invitation_id' })
+
+    // An API key with the admin scope may revoke too (its own workspace only).
+    const key = await createKey(a.token, ['admin'])
+    const byKey = await call(`${invitations}/${keptId}`, { method: 'DELETE', token: key.key })
+    expect(byKey.status).toBe(204)
+    expect(await pending(a)).toEqual([])
+
+    // The revoked email signs up with a workspace of its own and nothing else.
+    const joined = await call('/v1/auth/signup', {
+      method: 'POST',
+      json: { email: wrong, password: PASSWORD },
+    })
+    expect(joined.status).toBe(201)
+    const theirWorkspaces = await call('/v1/workspaces', { token: joined.body.session.token })
+    expect(theirWorkspaces.body.data.map((w: { id: string }) => w.id)).not.toContain(a.workspaceId)
+    expect(theirWorkspaces.body.data).toHaveLength(1)
+  })
+
   it.each([
     ['POST', '/v1/workspaces', { name: '' }, 'name'],
     ['POST', 'MEMBERS', { email: 'nope' }, 'email'],
@@ -144,6 +205,25 @@ describe('workspaces and members', () => {
     const r = await call(url, { method, token: a.token, json })
     expect(r.status).toBe(400)
     expect(errorOf(r).param).toBe(param)
+  })
+
+  it('says what is wrong with a workspace name', async () => {
+    const a = await signup('wsname')
+    const blank = await call('/v1/workspaces', {
+      method: 'POST',
+      token: a.token,
+      json: { name: '   ' },
+    })
+    expect(errorOf(blank).message).toBe("Invalid body parameter 'name': must not be empty")
+    const long = await call(`/v1/workspaces/${a.workspaceId}`, {
+      method: 'PATCH',
+      token: a.token,
+      json: { name: 'x'.repeat(201) },
+    })
+    expect(long.status).toBe(400)
+    expect(errorOf(long).message).toBe(
+      "Invalid body parameter 'name': must be at most 200 characters",
+    )
   })
 
   it('answers 400 for a malformed workspace id', async () => {

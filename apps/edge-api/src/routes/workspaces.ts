@@ -21,6 +21,11 @@ import { EmailSchema, WorkspaceSchema } from './auth'
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } })
 const Role = z.enum(['owner', 'admin', 'member'])
 
+const WorkspaceName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
 const WorkspaceWithRole = WorkspaceSchema.extend({ role: Role }).openapi('WorkspaceMembership')
 const MemberSchema = z
   .object({
@@ -39,6 +44,12 @@ const UserIdParam = WorkspaceIdParam.extend({
     .string()
     .uuid()
     .openapi({ param: { name: 'user_id', in: 'path' } }),
+})
+const InvitationIdParam = WorkspaceIdParam.extend({
+  invitation_id: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: 'invitation_id', in: 'path' } }),
 })
 const conflict = { 409: { description: 'Conflict', ...json(ErrorSchema) } }
 
@@ -65,7 +76,7 @@ const createWorkspaceRoute = createRoute({
   request: {
     body: {
       required: true,
-      ...json(z.object({ name: z.string().trim().min(1).max(200) })),
+      ...json(z.object({ name: WorkspaceName })),
     },
   },
   responses: { 201: { description: 'Created', ...json(WorkspaceWithRole) }, ...authErrorResponses },
@@ -94,7 +105,7 @@ const renameRoute = createRoute({
   middleware: [requireAuth(), requireScope('admin'), requireRole('admin')] as const,
   request: {
     params: WorkspaceIdParam,
-    body: { required: true, ...json(z.object({ name: z.string().trim().min(1).max(200) })) },
+    body: { required: true, ...json(z.object({ name: WorkspaceName })) },
   },
   responses: { 200: { description: 'Renamed', ...json(WorkspaceWithRole) }, ...authErrorResponses },
 })
@@ -167,6 +178,20 @@ const removeMemberRoute = createRoute({
   responses: { 204: { description: 'Removed' }, ...conflict, ...authErrorResponses },
 })
 
+const revokeInvitationRoute = createRoute({
+  method: 'delete',
+  path: '/v1/workspaces/{workspace_id}/invitations/{invitation_id}',
+  tags: ['Workspaces'],
+  summary: 'Revoke a pending invitation (admin)',
+  description:
+    "The email no longer joins the workspace at sign-up. Another workspace's invitation, or one " +
+    'already accepted or revoked, answers 404.',
+  security: authSecurity,
+  middleware: [requireAuth(), requireScope('admin'), requireRole('admin')] as const,
+  request: { params: InvitationIdParam },
+  responses: { 204: { description: 'Revoked' }, ...authErrorResponses },
+})
+
 const iso = (d: Date) => d.toISOString()
 type Plan = 'free' | 'pro' | 'enterprise'
 type RoleName = z.infer<typeof Role>
@@ -180,6 +205,13 @@ const memberNotFound = () =>
     code: 'member_not_found',
     message: 'No such member in this workspace.',
     param: 'user_id',
+  })
+const invitationNotFound = () =>
+  new ApiError(404, {
+    type: 'not_found_error',
+    code: 'invitation_not_found',
+    message: 'No such pending invitation in this workspace.',
+    param: 'invitation_id',
   })
 const lastOwner = () =>
   new ApiError(409, {
@@ -419,6 +451,22 @@ export const workspaceRoutes = createRouter()
         ),
       )
     await forgetMember(c.get('config'), auth.workspaceId, user_id)
+    return c.body(null, 204)
+  })
+  .openapi(revokeInvitationRoute, async (c) => {
+    const { workspaceId } = c.get('auth')
+    const { invitation_id } = c.req.valid('param')
+    // Filtered by the caller's workspace too: another workspace's invitation is "not found".
+    const [revoked] = await getDb(c.get('config'))
+      .delete(workspaceInvitations)
+      .where(
+        and(
+          eq(workspaceInvitations.id, invitation_id),
+          eq(workspaceInvitations.workspaceId, workspaceId),
+        ),
+      )
+      .returning({ id: workspaceInvitations.id })
+    if (!revoked) throw invitationNotFound()
     return c.body(null, 204)
   })
 

@@ -3,6 +3,7 @@ import { createMemoryHistory, createRouter } from 'vue-router'
 import { createApi } from '../api/client'
 import { installAuthGuard } from '../router'
 import { sendJson, startServer, type TestServer } from '../test-support/http-server'
+import { rememberedWorkspace, STORAGE_KEY, type WorkspaceStorage } from '../workspaces/remembered'
 import { createSession } from './session'
 
 // A node:http stand-in for the auth routes; "signed in" is server state (Node has no cookie jar).
@@ -19,6 +20,21 @@ const ME = {
   auth_method: 'session_cookie',
   api_key_id: null,
 }
+// A second workspace ada belongs to, as a member.
+const TEAM = {
+  workspace: { ...ME.workspace, id: '0d6f2a4e-1c3b-4f5a-9e8d-7c6b5a4f3e2d', name: 'Team' },
+  role: 'member',
+}
+const GONE = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'
+const notFound = {
+  error: {
+    type: 'not_found_error',
+    code: 'workspace_not_found',
+    message: 'No such workspace.',
+    param: 'workspace_id',
+    request_id: 'r2',
+  },
+}
 const unauthorized = {
   error: {
     type: 'authentication_error',
@@ -32,15 +48,26 @@ let server: TestServer
 let signedIn = false
 let meCalls = 0
 let meStatus: number | null = null
+let meWorkspaces: unknown[] = []
 
 beforeAll(async () => {
   server = await startServer((req, res, body) => {
     switch (`${req.method} ${req.url}`) {
       case 'GET /v1/me':
         meCalls++
+        meWorkspaces.push(req.headers['x-workspace-id'])
         if (meStatus)
           return sendJson(res, meStatus, { error: { message: 'down', type: 'server_error' } })
-        return signedIn ? sendJson(res, 200, ME) : sendJson(res, 401, unauthorized)
+        if (!signedIn) return sendJson(res, 401, unauthorized)
+        switch (req.headers['x-workspace-id']) {
+          case undefined:
+          case ME.workspace.id:
+            return sendJson(res, 200, ME)
+          case TEAM.workspace.id:
+            return sendJson(res, 200, { ...ME, ...TEAM })
+          default:
+            return sendJson(res, 404, notFound)
+        }
       case 'POST /v1/auth/login': {
         const { password } = JSON.parse(body) as { password: string }
         if (password !== 'right password') {
@@ -71,7 +98,18 @@ beforeEach(() => {
   signedIn = false
   meCalls = 0
   meStatus = null
+  meWorkspaces = []
 })
+
+function memoryStorage(initial?: string) {
+  const data = new Map<string, string>(initial ? [[STORAGE_KEY, initial]] : [])
+  const storage: WorkspaceStorage = {
+    getItem: (key) => data.get(key) ?? null,
+    setItem: (key, value) => void data.set(key, value),
+    removeItem: (key) => void data.delete(key),
+  }
+  return { data, remembered: rememberedWorkspace(storage) }
+}
 
 describe('session', () => {
   it('asks /v1/me once, logs in, and logs out (also when already logged out)', async () => {
@@ -101,6 +139,72 @@ describe('session', () => {
     const session = createSession(createApi(server.url))
     expect(await session.load()).toBeNull()
     expect(session.error.value).toMatchObject({ status: 500 })
+  })
+})
+
+describe('switching workspaces', () => {
+  it('acts in the chosen workspace on every later call, and remembers it', async () => {
+    signedIn = true
+    const api = createApi(server.url)
+    const { data, remembered } = memoryStorage()
+    const session = createSession(api, remembered)
+    expect((await session.load())?.workspace.name).toBe("ada's workspace")
+
+    const me = await session.switchWorkspace(TEAM.workspace.id)
+    expect(me).toMatchObject({ workspace: { name: 'Team' }, role: 'member' })
+    expect(session.me.value?.workspace.name).toBe('Team')
+    expect(api.workspaceId).toBe(TEAM.workspace.id)
+    expect(data.get(STORAGE_KEY)).toBe(TEAM.workspace.id)
+    await session.load(true)
+    expect(meWorkspaces).toEqual([undefined, TEAM.workspace.id, TEAM.workspace.id])
+
+    // A reload: a new session over the same storage starts in the chosen workspace.
+    const reloaded = createSession(createApi(server.url), remembered)
+    expect((await reloaded.load())?.workspace.name).toBe('Team')
+
+    await session.logOut()
+    expect(api.workspaceId).toBeNull()
+    expect(data.has(STORAGE_KEY)).toBe(false)
+  })
+
+  it('keeps the current workspace when the switch is refused', async () => {
+    signedIn = true
+    const api = createApi(server.url)
+    const { data, remembered } = memoryStorage()
+    const session = createSession(api, remembered)
+    await session.switchWorkspace(TEAM.workspace.id)
+    await expect(session.switchWorkspace(GONE)).rejects.toMatchObject({
+      status: 404,
+      code: 'workspace_not_found',
+    })
+    expect(session.me.value?.workspace.name).toBe('Team')
+    expect(api.workspaceId).toBe(TEAM.workspace.id)
+    expect(data.get(STORAGE_KEY)).toBe(TEAM.workspace.id)
+  })
+
+  it('falls back to the default workspace when the remembered one is gone', async () => {
+    signedIn = true
+    const api = createApi(server.url)
+    const { data, remembered } = memoryStorage(GONE)
+    const session = createSession(api, remembered)
+    expect(api.workspaceId).toBe(GONE)
+    const me = await session.load()
+    expect(me?.workspace.name).toBe("ada's workspace")
+    expect(session.signedIn.value).toBe(true)
+    expect(meWorkspaces).toEqual([GONE, undefined])
+    expect(api.workspaceId).toBeNull()
+    expect(data.has(STORAGE_KEY)).toBe(false)
+  })
+
+  it('starts a new account in its own workspace', async () => {
+    const { data, remembered } = memoryStorage(TEAM.workspace.id)
+    const api = createApi(server.url)
+    const session = createSession(api, remembered)
+    await expect(
+      session.signUp({ email: 'ada@example.com', password: 'right password' }),
+    ).rejects.toMatchObject({ status: 404 }) // the stand-in has no sign-up route
+    expect(api.workspaceId).toBeNull()
+    expect(data.has(STORAGE_KEY)).toBe(false)
   })
 })
 

@@ -1,6 +1,7 @@
 import type { Client, SuccessBody } from '@synthstack/sdk'
 import { computed, readonly, shallowRef } from 'vue'
 import { type Api, ApiError, toApiError, unwrap } from '../api/client'
+import type { RememberedWorkspace } from '../workspaces/remembered'
 
 /** `GET /v1/me`: the signed-in user, their workspace, role and scopes. */
 export type Me = SuccessBody<Awaited<ReturnType<Client['v1']['me']['$get']>>>
@@ -19,16 +20,28 @@ export interface LogInInput {
 }
 
 /**
- * Who is signed in. The session itself is the API's HttpOnly `ss_session` cookie, which this
- * code never sees: it only asks `GET /v1/me` (401 = signed out). Login and sign-up answers carry
- * a bearer token too; the web app ignores it on purpose (docs/auth.md).
+ * Who is signed in, and the workspace they act in. The session itself is the API's HttpOnly
+ * `ss_session` cookie, which this code never sees: it only asks `GET /v1/me` (401 = signed out).
+ * Login and sign-up answers carry a bearer token too; the web app ignores it on purpose
+ * (docs/auth.md).
+ *
+ * The workspace: the session's default one, or the one chosen with `switchWorkspace`, sent on
+ * every call as `X-Workspace-Id` (`api.useWorkspace`) and kept in `remembered` across reloads.
  */
-export function createSession(api: Api) {
+export function createSession(api: Api, remembered?: RememberedWorkspace) {
   const me = shallowRef<Me | null>(null)
   /** Set when the last check could not tell (API unreachable, 5xx): not the same as signed out. */
   const error = shallowRef<ApiError | null>(null)
   const checked = shallowRef(false)
   let pending: Promise<Me | null> | null = null
+  const chosen = remembered?.read()
+  if (chosen) api.useWorkspace(chosen)
+
+  /** Back to the session's default workspace, here and after reloads. */
+  function forgetWorkspace(): void {
+    api.useWorkspace(null)
+    remembered?.write(null)
+  }
 
   async function fetchMe(): Promise<Me | null> {
     try {
@@ -38,6 +51,12 @@ export function createSession(api: Api) {
       return body
     } catch (e) {
       const err = toApiError(e, api.url('/v1/me'))
+      // The chosen workspace is gone (removed from it meanwhile, or another user's choice):
+      // fall back to the session's default one instead of signing out.
+      if (err.status === 404 && api.workspaceId !== null) {
+        forgetWorkspace()
+        return fetchMe()
+      }
       me.value = null
       // 401: no session or an expired one; 404: its workspace is gone. Both mean "sign in".
       error.value = err.status === 401 || err.status === 404 ? null : err
@@ -81,6 +100,8 @@ export function createSession(api: Api) {
   }
 
   async function signUp(input: SignUpInput): Promise<Me> {
+    // A new account starts in its new workspace, whatever was chosen in this browser before.
+    forgetWorkspace()
     await unwrap(api.sdk.v1.auth.signup.$post({ json: input }))
     return afterSignIn()
   }
@@ -93,9 +114,30 @@ export function createSession(api: Api) {
       const err = toApiError(e)
       if (err.status !== 401) throw err
     }
+    forgetWorkspace()
     me.value = null
     error.value = null
     checked.value = true
+  }
+
+  /**
+   * Makes every later call act in `workspaceId` and remembers it, once `GET /v1/me` confirms the
+   * user belongs there; otherwise throws (404: not a member) and keeps the current workspace.
+   */
+  async function switchWorkspace(workspaceId: string): Promise<Me> {
+    const previous = api.workspaceId
+    api.useWorkspace(workspaceId)
+    try {
+      const body = await unwrap(api.sdk.v1.me.$get({ header: {} }))
+      me.value = body
+      error.value = null
+      checked.value = true
+      remembered?.write(body.workspace.id)
+      return body
+    } catch (e) {
+      api.useWorkspace(previous)
+      throw toApiError(e, api.url('/v1/me'))
+    }
   }
 
   /** For pages whose calls answer 401 (the session ended meanwhile). */
@@ -113,6 +155,7 @@ export function createSession(api: Api) {
     logIn,
     signUp,
     logOut,
+    switchWorkspace,
     forget,
   }
 }

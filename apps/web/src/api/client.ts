@@ -162,17 +162,47 @@ export function createApiFetch(options: ApiFetchOptions = {}): typeof fetch {
 export interface Api {
   /** The edge API's origin, without a trailing slash. */
   readonly baseUrl: string
-  /** The typed SDK client: `api.sdk.v1.me.$get(...)`. */
+  /** The typed SDK client: `api.sdk.v1.me.$get(...)`. Read it per call: a switch replaces it. */
   readonly sdk: Client
+  /** The workspace every call acts in (`X-Workspace-Id`); null: the session's default one. */
+  readonly workspaceId: string | null
+  /** Makes every later call act in `workspaceId` (null: the session's default). */
+  useWorkspace(workspaceId: string | null): void
   /** Full URL for an API path (for messages and links). */
   url(path: string): string
 }
 
-/** The SDK for `baseUrl`, with the browser fetch above. */
-export function createApi(baseUrl: string, options: ApiFetchOptions = {}): Api {
+export interface CreateApiOptions extends ApiFetchOptions {
+  /** The workspace to act in from the start (see `Api.useWorkspace`). */
+  workspaceId?: string | null
+}
+
+/**
+ * The SDK for `baseUrl`, with the browser fetch above. The workspace goes through the SDK's own
+ * `workspaceId` option, so switching builds a new SDK client (cheap: `hc` is a proxy).
+ */
+export function createApi(baseUrl: string, options: CreateApiOptions = {}): Api {
   const base = baseUrl.replace(/\/+$/, '')
-  const sdk = createClient({ baseUrl: base, fetch: createApiFetch(options) })
-  return { baseUrl: base, sdk, url: (path) => base + (path.startsWith('/') ? path : `/${path}`) }
+  const fetch = createApiFetch(options)
+  let workspaceId = options.workspaceId ?? null
+  const build = () =>
+    createClient({ baseUrl: base, fetch, ...(workspaceId ? { workspaceId } : {}) })
+  let sdk = build()
+  return {
+    baseUrl: base,
+    get sdk() {
+      return sdk
+    },
+    get workspaceId() {
+      return workspaceId
+    },
+    useWorkspace(next) {
+      if (next === workspaceId) return
+      workspaceId = next
+      sdk = build()
+    },
+    url: (path) => base + (path.startsWith('/') ? path : `/${path}`),
+  }
 }
 
 /** Per-call options for the SDK (`$get(args, withSignal(signal))`). */
