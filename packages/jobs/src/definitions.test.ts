@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { checkPayload, emailSendSpec, getJobType, JOB_TYPES, listJobTypes } from './definitions'
 import { isTerminal, LANES } from './lanes'
+import { workflowRunSpec } from './workflow-run'
 
 describe('job type definitions', () => {
   it('have unique, well-formed names', () => {
@@ -39,5 +40,38 @@ describe('job type definitions', () => {
     expect(new Set(Object.values(LANES)).size).toBe(3)
     expect(isTerminal('succeeded')).toBe(true)
     expect(isTerminal('failed')).toBe(false)
+  })
+})
+
+describe('workflow.run', () => {
+  it('names the workflow and validates its input, naming the field at fault', () => {
+    expect(
+      checkPayload(workflowRunSpec, { workflow: 'document.summarize', input: { text: 'Hi.' } }),
+    ).toEqual({
+      ok: true,
+      data: {
+        workflow: 'document.summarize',
+        input: {
+          text: 'Hi.',
+          summary_sentences: 2,
+          max_keywords: 8,
+          embedding_model: 'use-lite-512',
+          pause_seconds: 1,
+        },
+      },
+    })
+    expect(checkPayload(workflowRunSpec, { workflow: 'nope', input: {} })).toMatchObject({
+      ok: false,
+      param: 'workflow',
+    })
+    expect(
+      checkPayload(workflowRunSpec, { workflow: 'document.summarize', input: { text: ' ' } }),
+    ).toMatchObject({ ok: false, param: 'input.text' })
+    expect(
+      checkPayload(workflowRunSpec, {
+        workflow: 'document.summarize',
+        input: { text: 'x', pause_seconds: 61 },
+      }),
+    ).toMatchObject({ ok: false, param: 'input.pause_seconds' })
   })
 })

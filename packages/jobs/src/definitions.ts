@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { workflowRunSpec } from './workflow-run'
 
 /**
  * A job type as both sides see it: the edge API validates payloads with `payload` at enqueue
@@ -109,6 +110,7 @@ export const JOB_TYPES = [
   emailSendSpec,
   embeddingsBatchSpec,
   webhookReceivedSpec,
+  workflowRunSpec,
 ] as const satisfies readonly JobTypeSpec[]
 
 const byType = new Map<string, JobTypeSpec>(JOB_TYPES.map((s) => [s.type, s]))

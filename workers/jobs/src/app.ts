@@ -9,6 +9,8 @@ import { callbacks } from './routes/callbacks'
 import { jobs } from './routes/jobs'
 import { schedules } from './routes/schedules'
 import { webhookDeliveries } from './routes/webhook-deliveries'
+import { rememberBaseUrl } from './workflows/origin'
+import { workflows } from './workflows/routes'
 
 function configFailure(error: ConfigError, status: 500 | 503 = 500): JobsError {
   return new JobsError(`Worker misconfigured: check ${error.variables.join(', ')}`, {
@@ -44,7 +46,12 @@ export function createApp() {
     c.set('config', loadConfig(c.env))
     await next()
   })
+  // Upstash Workflow calls: `serve` reads the raw body and verifies the signature itself.
+  app.route('/workflows', workflows)
   app.use(verifyQStash())
+  // workflow.run starts its run at the base URL the job was delivered to (a job or a firing)
+  app.use('/jobs/workflow.run', rememberBaseUrl())
+  app.use('/schedules/*', rememberBaseUrl())
   app.route('/jobs', jobs)
   app.route('/callbacks', callbacks)
   app.route('/schedules', schedules)

@@ -1,11 +1,19 @@
 /** QStash's v2 REST API over the engine. */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { ResolvedOptions } from './config'
-import type { Engine, Filter, PublishResult } from './engine'
+import type { Engine, Filter, PublishContext, PublishResult } from './engine'
 import { badRequest, notFound, QStashError } from './errors'
 import { dlqPayload, messagePayload, queuePayload, schedulePayload } from './model'
-import { parseDestination, parsePublish, parseUrl, validateName } from './publish-request'
+import {
+  type PublishSpec,
+  parseDestination,
+  parsePublish,
+  parseUrl,
+  validateName,
+} from './publish-request'
 import { type RequestContext, Router } from './router'
+import { parseWorkflowPublish, type WorkflowPublish, type WorkflowRuns } from './workflows'
+import { registerWorkflowRoutes } from './workflows-api'
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024
 const FILTER_KEYS = [
@@ -77,9 +85,17 @@ function publishResponse(result: PublishResult): Record<string, unknown> {
     : { messageId: result.messageId }
 }
 
-export function createApi(engine: Engine, options: ResolvedOptions): Router {
+export function createApi(
+  engine: Engine,
+  workflows: WorkflowRuns,
+  options: ResolvedOptions,
+): Router {
   const app = new Router(MAX_BODY_BYTES)
   const tokenDigest = digest(options.token)
+
+  /** A message, or a workflow trigger/step when its headers say so. */
+  const publish = (spec: PublishSpec, wf: WorkflowPublish | undefined, ctx: PublishContext) =>
+    wf ? workflows.publish(spec, wf, ctx) : engine.publish(spec, ctx)
 
   app.error((error, c) => {
     if (error instanceof QStashError) return c.json({ error: error.message }, error.status)
@@ -109,7 +125,7 @@ export function createApi(engine: Engine, options: ResolvedOptions): Router {
   app.post('/v2/publish/*', async (c) => {
     const destination = parseDestination(rawTail(c, '/v2/publish/'))
     const spec = parsePublish(c.headers, destination, await readBody(c))
-    const result = engine.publish(spec, { callerIp: c.ip })
+    const result = publish(spec, parseWorkflowPublish(c.headers), { callerIp: c.ip })
     await engine.commit()
     return c.json(publishResponse(result))
   })
@@ -121,7 +137,7 @@ export function createApi(engine: Engine, options: ResolvedOptions): Router {
     const queueName = validateName(decodeURIComponent(tail.slice(0, slash)), 'queue')
     const destination = parseDestination(tail.slice(slash + 1))
     const spec = parsePublish(c.headers, destination, await readBody(c))
-    const result = engine.publish(spec, { callerIp: c.ip, queueName })
+    const result = publish(spec, parseWorkflowPublish(c.headers), { callerIp: c.ip, queueName })
     await engine.commit()
     return c.json(publishResponse(result))
   })
@@ -167,14 +183,16 @@ export function createApi(engine: Engine, options: ResolvedOptions): Router {
         const destination = parseUrl(e.destination)
         const body = new TextEncoder().encode(typeof e.body === 'string' ? e.body : '')
         const queueName = e.queue ? validateName(e.queue, 'queue') : undefined
-        return { spec: parsePublish(headers, destination, body), queueName }
+        const wf = parseWorkflowPublish(headers)
+        if (wf) workflows.check(wf)
+        return { spec: parsePublish(headers, destination, body), queueName, wf }
       } catch (error) {
         if (error instanceof QStashError) throw badRequest(`batch[${i}]: ${error.message}`)
         throw error
       }
     })
-    const results = parsed.map(({ spec, queueName }) =>
-      publishResponse(engine.publish(spec, { callerIp: ip, ...(queueName && { queueName }) })),
+    const results = parsed.map(({ spec, queueName, wf }) =>
+      publishResponse(publish(spec, wf, { callerIp: ip, ...(queueName && { queueName }) })),
     )
     await engine.commit()
     return c.json(results)
@@ -397,6 +415,8 @@ export function createApi(engine: Engine, options: ResolvedOptions): Router {
     await engine.commit()
     return c.json({ responses, ...(cursor && { cursor }) }, 201)
   })
+
+  registerWorkflowRoutes(app, engine, workflows)
 
   // ---- logs -----------------------------------------------------------------------------
 

@@ -54,11 +54,29 @@ type AttemptResult =
   | { kind: 'error'; error: string }
   | { kind: 'aborted' }
 
-interface PublishContext {
+export interface PublishContext {
   queueName?: string
   scheduleId?: string
   callerIp: string
   kind?: MessageRecord['kind']
+  /** an id chosen by the caller (workflow steps record it in the run before delivery starts) */
+  messageId?: string
+  workflowRunId?: string
+}
+
+/**
+ * What another part of the emulator adds to deliveries (Upstash Workflow: the run's history as
+ * the body, its headers, the run's state when a step is dead-lettered).
+ */
+export interface DeliveryHooks {
+  /** The body to deliver instead of the stored one, if any. */
+  body(m: MessageRecord): Buffer | undefined
+  /** Extra headers for the delivery. */
+  headers(m: MessageRecord): Record<string, string> | undefined
+  /** Extra fields for the (failure) callback body about `source`. */
+  callbackFields(source: MessageRecord): Record<string, unknown> | undefined
+  /** `m` went to the DLQ (retries exhausted or non-retryable). */
+  deadLettered(m: MessageRecord, dlq: DlqRecord): void
 }
 
 export interface PublishResult {
@@ -121,6 +139,7 @@ export class Engine {
   private timerDue = Number.POSITIVE_INFINITY
   private sweepTimer: NodeJS.Timeout | undefined
   private stopping = false
+  private hooks: DeliveryHooks | undefined
 
   constructor(
     private readonly store: Store,
@@ -130,6 +149,10 @@ export class Engine {
     const agentOptions = { keepAlive: true, maxSockets: options.maxConcurrency }
     this.httpAgent = new http.Agent(agentOptions)
     this.httpsAgent = new https.Agent(agentOptions)
+  }
+
+  useHooks(hooks: DeliveryHooks): void {
+    this.hooks = hooks
   }
 
   /** Resumes whatever the store loaded: pending messages, held queue slots, schedules. */
@@ -207,7 +230,7 @@ export class Engine {
       notBefore = spec.notBefore > now ? now + this.scaled(spec.notBefore - now) : now
     }
     const message: MessageRecord = {
-      messageId: newId('msg_'),
+      messageId: ctx.messageId ?? newId('msg_'),
       seq: ++this.messageSeq,
       url: spec.destination,
       method: spec.method,
@@ -229,6 +252,7 @@ export class Engine {
       ...(spec.flowControl && { flowControl: spec.flowControl }),
       ...(spec.labels && { labels: spec.labels }),
       ...(ctx.kind && { kind: ctx.kind }),
+      ...(ctx.workflowRunId && { workflowRunId: ctx.workflowRunId }),
       callerIp: ctx.callerIp,
     }
     this.store.putMessage(message)
@@ -394,7 +418,7 @@ export class Engine {
   }
 
   private async deliver(m: MessageRecord, signal: AbortSignal): Promise<AttemptResult> {
-    const body = Buffer.from(m.body, 'base64')
+    const body = this.hooks?.body(m) ?? Buffer.from(m.body, 'base64')
     const url = new URL(m.url)
     const headers: Record<string, string | string[]> = {}
     for (const [name, value] of m.header) {
@@ -407,6 +431,8 @@ export class Engine {
     headers['Upstash-Retried'] = String(m.retried)
     headers['Upstash-Caller-Ip'] = m.callerIp
     if (m.scheduleId) headers['Upstash-Schedule-Id'] = m.scheduleId
+    const extra = this.hooks?.headers(m)
+    if (extra) Object.assign(headers, extra)
     if (body.length > 0 || !['GET', 'HEAD'].includes(m.method)) {
       headers['Content-Length'] = String(body.length)
     }
@@ -535,6 +561,7 @@ export class Engine {
       this.store.putDlq(dlq)
       this.gens.delete(current.messageId)
       this.event(current, 'FAILED', { error })
+      this.hooks?.deadLettered(current, dlq)
       if (current.failureCallback) this.sendCallback('failure-callback', dlq, result)
       this.scheduleOutcome(current, 'FAIL')
       if (lane) lane.active--
@@ -574,6 +601,7 @@ export class Engine {
       ...(source.scheduleId && { scheduleId: source.scheduleId }),
       ...(source.queueName && { queueName: source.queueName }),
       callerIP: source.callerIp,
+      ...this.hooks?.callbackFields(source),
     }
     this.publish(
       {
@@ -588,7 +616,11 @@ export class Engine {
         ...(config.timeoutMs !== undefined && { timeoutMs: config.timeoutMs }),
         ...(config.delayMs !== undefined && { delayMs: config.delayMs }),
       },
-      { callerIp: source.callerIp, kind },
+      {
+        callerIp: source.callerIp,
+        kind,
+        ...(source.workflowRunId && { workflowRunId: source.workflowRunId }),
+      },
     )
   }
 
@@ -614,6 +646,11 @@ export class Engine {
     const m = this.store.messages.get(id)
     if (!m) throw notFound('message not found')
     return m
+  }
+
+  /** Whether an attempt to deliver `id` is running right now. */
+  isInFlight(id: string): boolean {
+    return this.inflight.has(id)
   }
 
   /** Cancels one pending message; false when there is none with that id. */

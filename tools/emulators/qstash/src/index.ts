@@ -10,6 +10,7 @@ import { type QStashEmulatorOptions, resolveOptions } from './config'
 import { Engine } from './engine'
 import { Signer } from './signing'
 import { Store } from './store'
+import { WorkflowRuns } from './workflows'
 
 export { DEV_CREDENTIALS, type QStashEmulatorOptions, qstashEmulatorOptionsFromEnv } from './config'
 
@@ -29,7 +30,9 @@ export async function startQStashEmulator(
   const resolved = resolveOptions(options)
   const store = new Store(resolved.dataDir)
   const engine = new Engine(store, resolved, new Signer(resolved.currentSigningKey))
-  const app = createApi(engine, resolved)
+  const workflows = new WorkflowRuns(store, engine)
+  engine.useHooks(workflows)
+  const app = createApi(engine, workflows, resolved)
   const server = createServer({ keepAliveTimeout: 65_000 }, app.listener)
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => {

@@ -50,6 +50,8 @@ export interface MessageRecord {
   holdsSlot?: boolean
   /** set on messages created by callbacks: they get no callbacks of their own */
   kind?: 'callback' | 'failure-callback'
+  /** the Upstash Workflow run this message belongs to (a step, or the run's failure callback) */
+  workflowRunId?: string
 }
 
 export interface DlqRecord extends MessageRecord {
@@ -95,6 +97,43 @@ export interface ScheduleRecord {
   lastScheduleTime?: number
   nextScheduleTime?: number
   lastScheduleStates: Record<string, ScheduleState>
+}
+
+export type WorkflowRunState = 'RUN_STARTED' | 'RUN_SUCCESS' | 'RUN_FAILED' | 'RUN_CANCELED'
+
+/** One entry of a run's history, in the raw form the SDK reads (`RawStep`). */
+export interface WorkflowStepEntry {
+  messageId: string
+  callType: 'step' | 'toCallback' | 'fromCallback'
+  /** base64 of the raw body: the initial payload for the first entry, a step's JSON after it */
+  body: string
+  createdAt: number
+}
+
+/** Settings of the trigger that QStash applies to every step of the run (`WF_TriggerOnConfig`). */
+export interface WorkflowRunConfig {
+  retries: number
+  retryDelay?: string
+  timeoutMs?: number
+  flowControl?: FlowControl
+  failureCallback?: string
+  failureCallbackConfig?: CallbackConfig
+  /** headers the trigger forwarded (user headers, SDK version), delivered with every step */
+  forward: HeaderPairs
+}
+
+export interface WorkflowRunRecord {
+  workflowRunId: string
+  workflowUrl: string
+  state: WorkflowRunState
+  createdAt: number
+  completedAt?: number
+  /** what the route function returned (the body of the run's final DELETE) */
+  response?: string
+  labels?: string[]
+  dlqId?: string
+  config: WorkflowRunConfig
+  steps: WorkflowStepEntry[]
 }
 
 export interface DedupEntry {

@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { MessageRecord } from './model'
+import type { MessageRecord, WorkflowRunRecord } from './model'
 import { Store } from './store'
 
 const dirs: string[] = []
@@ -77,5 +77,39 @@ describe('Store', () => {
     s.putMessage(message('m1', 1))
     await s.commit()
     expect(s.persistent).toBe(false)
+  })
+
+  it('replays workflow runs and their appended steps from the log, then from a snapshot', async () => {
+    const d = dir()
+    const a = new Store(d)
+    const run: WorkflowRunRecord = {
+      workflowRunId: 'wfr_1',
+      workflowUrl: 'http://127.0.0.1:1/wf',
+      state: 'RUN_STARTED',
+      createdAt: 1,
+      config: { retries: 3, forward: [] },
+      steps: [{ messageId: 'm0', callType: 'step', body: 'e30=', createdAt: 1 }],
+    }
+    a.putWorkflowRun(run)
+    a.appendWorkflowStep(run, { messageId: 'm1', callType: 'step', body: 'MQ==', createdAt: 2 })
+    a.appendWorkflowStep(run, { messageId: 'm2', callType: 'step', body: 'Mg==', createdAt: 3 })
+    a.putWorkflowRun({ ...run, state: 'RUN_SUCCESS', completedAt: 4, response: '"ok"' })
+    a.putWorkflowRun({ ...run, workflowRunId: 'wfr_2' })
+    a.deleteWorkflowRun('wfr_2')
+    await a.commit()
+    // a line replayed twice (the log is appended, not rewritten) adds its step once
+    const lines = readFileSync(join(d, 'wal.jsonl'), 'utf8').trim().split('\n')
+    appendFileSync(join(d, 'wal.jsonl'), `${lines[1]}\n`)
+
+    const b = new Store(d) // no close: what a kill leaves
+    const loaded = b.workflowRuns.get('wfr_1')
+    expect(loaded?.state).toBe('RUN_SUCCESS')
+    expect(loaded?.steps.map((s) => s.messageId)).toEqual(['m0', 'm1', 'm2'])
+    expect(b.workflowRuns.has('wfr_2')).toBe(false)
+    await b.close()
+    const c = new Store(d)
+    expect(c.workflowRuns.get('wfr_1')?.steps).toHaveLength(3)
+    expect(c.workflowRuns.get('wfr_1')?.response).toBe('"ok"')
+    await c.close()
   })
 })

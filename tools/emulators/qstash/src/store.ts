@@ -11,7 +11,15 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { appendFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { DedupEntry, DlqRecord, MessageRecord, QueueRecord, ScheduleRecord } from './model'
+import type {
+  DedupEntry,
+  DlqRecord,
+  MessageRecord,
+  QueueRecord,
+  ScheduleRecord,
+  WorkflowRunRecord,
+  WorkflowStepEntry,
+} from './model'
 
 type Op =
   | { t: 'msg'; v: MessageRecord }
@@ -23,6 +31,9 @@ type Op =
   | { t: 'sch'; v: ScheduleRecord }
   | { t: 'sch-'; id: string }
   | { t: 'dd'; k: string; v: DedupEntry }
+  | { t: 'wf'; v: WorkflowRunRecord }
+  | { t: 'wfs'; id: string; v: WorkflowStepEntry }
+  | { t: 'wf-'; id: string }
 
 interface Snapshot {
   version: 1
@@ -32,6 +43,8 @@ interface Snapshot {
   queues: QueueRecord[]
   schedules: ScheduleRecord[]
   dedup: [string, DedupEntry][]
+  /** absent in snapshots written before workflows were emulated */
+  workflowRuns?: WorkflowRunRecord[]
 }
 
 interface Batch {
@@ -49,6 +62,7 @@ export class Store {
   readonly queues = new Map<string, QueueRecord>()
   readonly schedules = new Map<string, ScheduleRecord>()
   readonly dedup = new Map<string, DedupEntry>()
+  readonly workflowRuns = new Map<string, WorkflowRunRecord>()
 
   private readonly walPath: string | undefined
   private readonly snapshotPath: string | undefined
@@ -118,6 +132,24 @@ export class Store {
   putDedup(key: string, entry: DedupEntry): void {
     this.dedup.set(key, entry)
     this.log({ t: 'dd', k: key, v: entry })
+  }
+
+  /** Writes a whole run (on creation and when its state changes). */
+  putWorkflowRun(run: WorkflowRunRecord): void {
+    this.workflowRuns.set(run.workflowRunId, run)
+    this.log({ t: 'wf', v: run })
+  }
+
+  /** Appends one entry to a run's history; only the entry is logged, not the whole run. */
+  appendWorkflowStep(run: WorkflowRunRecord, entry: WorkflowStepEntry): void {
+    run.steps.push(entry)
+    this.log({ t: 'wfs', id: run.workflowRunId, v: entry })
+  }
+
+  deleteWorkflowRun(id: string): boolean {
+    const existed = this.workflowRuns.delete(id)
+    if (existed) this.log({ t: 'wf-', id })
+    return existed
   }
 
   /** Drops expired deduplication ids (not logged: expired entries are ignored on load too). */
@@ -192,6 +224,7 @@ export class Store {
       queues: [...this.queues.values()],
       schedules: [...this.schedules.values()],
       dedup: [...this.dedup.entries()],
+      workflowRuns: [...this.workflowRuns.values()],
     }
     const tmp = `${snapshotPath}.tmp`
     await writeFile(tmp, JSON.stringify(state))
@@ -213,6 +246,7 @@ export class Store {
       for (const q of state.queues) this.queues.set(q.name, q)
       for (const s of state.schedules) this.schedules.set(s.scheduleId, s)
       for (const [k, v] of state.dedup) this.dedup.set(k, v)
+      for (const run of state.workflowRuns ?? []) this.workflowRuns.set(run.workflowRunId, run)
     }
     this.seq = snapshotSeq
     if (existsSync(walPath)) {
@@ -261,6 +295,18 @@ export class Store {
         break
       case 'dd':
         this.dedup.set(op.k, op.v)
+        break
+      case 'wf':
+        this.workflowRuns.set(op.v.workflowRunId, op.v)
+        break
+      case 'wfs': {
+        const run = this.workflowRuns.get(op.id)
+        // a replayed line whose entry the run already has (same message) is skipped
+        if (run && !run.steps.some((s) => s.messageId === op.v.messageId)) run.steps.push(op.v)
+        break
+      }
+      case 'wf-':
+        this.workflowRuns.delete(op.id)
         break
     }
   }

@@ -92,3 +92,53 @@ export async function waitFor<T>(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+export interface FetchServer {
+  url: string
+  close(): Promise<void>
+}
+
+/**
+ * Serves WHATWG handlers (e.g. `serve(...).handler` of `@upstash/workflow`) on node:http, one per
+ * path, at a real URL QStash can deliver to.
+ */
+export async function startFetchServer(
+  routes: Record<string, (request: Request) => Promise<Response>>,
+): Promise<FetchServer> {
+  let base = ''
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', async () => {
+      const path = (req.url ?? '/').split('?')[0] as string
+      const route = routes[path]
+      if (!route) {
+        res.writeHead(404).end('no such route')
+        return
+      }
+      const headers = new Headers()
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string)
+      }
+      const method = req.method ?? 'GET'
+      const body = ['GET', 'HEAD'].includes(method) ? undefined : Buffer.concat(chunks)
+      try {
+        const response = await route(new Request(`${base}${req.url}`, { method, headers, body }))
+        res.writeHead(response.status, Object.fromEntries(response.headers))
+        res.end(Buffer.from(await response.arrayBuffer()))
+      } catch (error) {
+        res.writeHead(500).end(String(error))
+      }
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    url: base,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}

@@ -5,6 +5,7 @@ import { systemFlaky } from './handlers/system-flaky'
 import { systemNoop } from './handlers/system-noop'
 import { systemSleep } from './handlers/system-sleep'
 import { webhookReceived } from './handlers/webhook-received'
+import { workflowRun } from './handlers/workflow-run'
 import type { JobDefinition } from './types'
 
 /** Every handler the worker runs; one per job type in `@synthstack/jobs` (a test checks). */
@@ -16,6 +17,7 @@ export const ALL_JOBS: readonly JobDefinition[] = [
   emailSend,
   embeddingsBatch,
   webhookReceived,
+  workflowRun,
 ] as JobDefinition[]
 
 const TYPE_PATTERN = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/
