@@ -2,9 +2,10 @@
 // beside the same route with no middleware, in the same run, and the edge API bundle size
 // (gzipped). The Worker under test is the production bundle (`wrangler deploy --dry-run`) run
 // by workerd through Miniflare, against the emulators. `BENCH_EDGE_RUNTIME=wrangler-dev` runs
-// the sources under `wrangler dev` instead: its dev-only proxies add about 2 ms to every
-// request and several ms to every outbound fetch on this machine, so it measures wrangler more
-// than the app. BENCH lines come last.
+// the sources under the `wrangler dev` CLI instead: its proxy worker adds about 2 ms to every
+// request, and its devtools inspector relays four events per subrequest to wrangler's Node
+// process (several ms of CPU per Redis round trip here; see startWranglerDev in
+// @synthstack/testing), so it measures wrangler more than the app. BENCH lines come last.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'

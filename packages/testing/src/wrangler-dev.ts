@@ -4,6 +4,7 @@ import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 
 export interface WranglerDev {
   url: string
@@ -29,6 +30,13 @@ export function freePort(): Promise<number> {
  * holds its wrangler dependency, `config` its wrangler.toml), with `vars` passed as `--var`, and
  * waits until `readyPath` answers 200. `close()` signals the wrangler process group itself
  * (wrangler and its workerd child), not a wrapper.
+ *
+ * `devtools: false` starts it through wrangler's own dev server API (`unstable_startWorker`: the
+ * same bundling, proxy worker and workerd) with the devtools inspector off and no file watching.
+ * The CLI cannot turn the inspector off, and with it on every subrequest the Worker makes (each
+ * Neon, Redis or QStash call) becomes four Network.* devtools events that wrangler relays to its
+ * Node process and writes to its debug log: 2.5-4 ms of CPU per subrequest on a 2-core machine,
+ * which no deployed Worker pays. Benchmarks use it.
  */
 export async function startWranglerDev(options: {
   packageDir: string
@@ -37,30 +45,15 @@ export async function startWranglerDev(options: {
   vars: Record<string, string>
   readyPath: string
   port?: number
+  devtools?: boolean
 }): Promise<WranglerDev> {
   const require = createRequire(join(options.packageDir, 'package.json'))
-  const bin = join(dirname(require.resolve('wrangler/package.json')), 'bin', 'wrangler.js')
   const port = options.port ?? (await freePort())
-  const inspectorPort = await freePort()
   const persistDir = mkdtempSync(join(tmpdir(), 'e2e-wrangler-'))
-  const args = [
-    bin,
-    'dev',
-    '--config',
-    options.config,
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--inspector-port',
-    String(inspectorPort),
-    '--persist-to',
-    persistDir,
-    '--show-interactive-dev-session=false',
-    '--log-level',
-    'warn',
-  ]
-  for (const [key, value] of Object.entries(options.vars)) args.push('--var', `${key}:${value}`)
+  const args =
+    options.devtools === false
+      ? withoutDevtoolsArgs(require.resolve('wrangler'), options.config, port, options.vars)
+      : await cliArgs(require, options.config, port, persistDir, options.vars)
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: options.cwd,
     detached: true,
@@ -115,4 +108,62 @@ export async function startWranglerDev(options: {
     await new Promise((r) => setTimeout(r, 200))
   }
   return { url, output: () => output, close }
+}
+
+async function cliArgs(
+  require: NodeJS.Require,
+  config: string,
+  port: number,
+  persistDir: string,
+  vars: Record<string, string>,
+): Promise<string[]> {
+  const bin = join(dirname(require.resolve('wrangler/package.json')), 'bin', 'wrangler.js')
+  const args = [
+    bin,
+    'dev',
+    '--config',
+    config,
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(await freePort()),
+    '--persist-to',
+    persistDir,
+    '--show-interactive-dev-session=false',
+    '--log-level',
+    'warn',
+  ]
+  for (const [key, value] of Object.entries(vars)) args.push('--var', `${key}:${value}`)
+  return args
+}
+
+/** Node arguments that run `unstable_startWorker` with the inspector off, in its own process. */
+function withoutDevtoolsArgs(
+  wrangler: string,
+  config: string,
+  port: number,
+  vars: Record<string, string>,
+): string[] {
+  const script = `
+    const { unstable_startWorker } = await import(${JSON.stringify(pathToFileURL(wrangler).href)})
+    const [config, port, vars] = [process.argv[1], Number(process.argv[2]), JSON.parse(process.argv[3])]
+    const worker = await unstable_startWorker({
+      config,
+      bindings: Object.fromEntries(
+        Object.entries(vars).map(([name, value]) => [name, { type: 'plain_text', value }]),
+      ),
+      dev: {
+        server: { hostname: '127.0.0.1', port },
+        inspector: false,
+        persist: false,
+        watch: false,
+        logLevel: 'warn',
+      },
+    })
+    await worker.ready
+    process.on('SIGTERM', () => worker.dispose().finally(() => process.exit(0)))
+  `
+  return ['--input-type=module', '-e', script, config, String(port), JSON.stringify(vars)]
 }

@@ -45,6 +45,12 @@ export async function startJobsStack(
     persistQStash?: boolean
     /** Deliveries QStash runs at once (default 100). */
     qstashMaxConcurrency?: number
+    /**
+     * Run both Workers with wrangler's devtools inspector (default true, as `wrangler dev` does).
+     * False starts them through the same wrangler dev machinery (bundle, proxy worker, workerd)
+     * with the inspector off and no file watching: see `startWranglerDev`.
+     */
+    devtools?: boolean
   } = {},
 ): Promise<JobsStack> {
   const stack = await startTestStack({ qstashTimeScale: 1 })
@@ -75,6 +81,7 @@ export async function startJobsStack(
     cwd: join(repoRoot, 'workers/jobs'),
     vars: { ...common, JOBS_LOCK_SECONDS: '30', ...options.workerVars },
     readyPath: '/health',
+    ...(options.devtools !== undefined && { devtools: options.devtools }),
   })
   const api = await startWranglerDev({
     packageDir: join(repoRoot, 'apps/edge-api'),
@@ -90,6 +97,7 @@ export async function startJobsStack(
       ...options.apiVars,
     },
     readyPath: '/openapi.json',
+    ...(options.devtools !== undefined && { devtools: options.devtools }),
   })
   const sql = createSql(stack.env)
   return {

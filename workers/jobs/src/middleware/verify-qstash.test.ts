@@ -1,7 +1,7 @@
 import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { signDelivery } from '../../test/support/qstash-token'
-import { signedUrl } from './verify-qstash'
+import { readBodyLimited, signedUrl } from './verify-qstash'
 
 const BASE = 'http://jobs.test'
 const URL_ECHO = `${BASE}/jobs/system.echo`
@@ -159,6 +159,42 @@ describe('signedUrl', () => {
     )
     expect(signedUrl('http://internal/jobs/a.b', 'https://api.example.com/worker/')).toBe(
       'https://api.example.com/worker/jobs/a.b',
+    )
+  })
+})
+
+describe('readBodyLimited', () => {
+  const streamOf = (...parts: string[]) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const part of parts) controller.enqueue(new TextEncoder().encode(part))
+        controller.close()
+      },
+    })
+  const request = (body: BodyInit, headers: Record<string, string> = {}) =>
+    new Request('http://jobs.test/x', { method: 'POST', body, headers })
+  const code = (promise: Promise<unknown>) =>
+    promise.then(
+      () => 'read',
+      (error: { code?: string }) => error.code,
+    )
+
+  it('reads a body whose declared size is within the limit', async () => {
+    expect(await readBodyLimited(request('{"a":"é"}', { 'content-length': '10' }), 10)).toBe(
+      '{"a":"é"}',
+    )
+  })
+
+  it('refuses a declared size over the limit', async () => {
+    expect(
+      await code(readBodyLimited(request('x'.repeat(11), { 'content-length': '11' }), 10)),
+    ).toBe('payload_too_large')
+  })
+
+  it('streams a body of undeclared size, refusing it once it passes the limit', async () => {
+    expect(await readBodyLimited(request(streamOf('{"a":', '1}')), 10)).toBe('{"a":1}')
+    expect(await code(readBodyLimited(request(streamOf('x'.repeat(6), 'x'.repeat(6))), 10))).toBe(
+      'payload_too_large',
     )
   })
 })

@@ -8,11 +8,18 @@ import { dispatchJob, runHandler } from '../jobs/dispatch'
 import { getRegistry } from '../jobs/registry'
 import type { JobContext } from '../jobs/types'
 import { sqlFor } from '../store/db'
-import { pushEvent } from '../store/events'
+import { createEventWriter, type EventWriter } from '../store/event-writer'
+import { pushEvent, pushEvents } from '../store/events'
 import { claimJob, completeJob, failJob, getJobState, setProgress } from '../store/jobs'
 import { sendWebhookEvent } from '../webhooks/outbound'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * How long the `running` event may wait to be written with the job's next event (half the API's
+ * SSE poll interval): a quick job gets one Redis write for `running` + its outcome, not two.
+ */
+const RUNNING_EVENT_DELAY_MS = 50
 
 /**
  * `POST /jobs/:type[?job_id=<uuid>]`: one URL per job type. The type and job id are part of the
@@ -65,12 +72,14 @@ export async function runJobRecord(
     })
   }
   const sql = sqlFor(config)
+  const timing = serverTiming()
   const claimed = await claimJob(sql, {
     id: jobId,
     messageId: delivery.messageId,
     retried: delivery.retried,
     lockSeconds: config.JOBS_LOCK_SECONDS,
   })
+  timing.mark('claim')
   if (!claimed) {
     const state = await getJobState(sql, jobId)
     if (!state) {
@@ -93,24 +102,26 @@ export async function runJobRecord(
     return c.json({ job_id: jobId, type: state.type, status: state.status, duplicate: true }, 200)
   }
 
-  const emit = orderedEvents(config, jobId)
+  const events = jobEvents(config, jobId)
   const ctx = contextFor(
     c,
     { type: claimed.type, jobId, workspaceId: claimed.workspace_id, attempt: claimed.attempts },
-    emit,
+    events.emit,
   )
-  const event = (status: 'running' | 'succeeded' | 'failed', extra: object = {}) =>
-    emit({
-      type: 'status',
-      status,
-      progress: status === 'succeeded' ? 100 : 0,
-      message: null,
-      at: new Date().toISOString(),
-      attempt: claimed.attempts,
-      ...extra,
-    })
-  // Not awaited: the handler starts at once; later events queue behind it, in order.
-  void event('running')
+  const statusEvent = (status: 'running' | 'succeeded' | 'failed', extra: object = {}) => ({
+    type: 'status' as const,
+    status,
+    progress: status === 'succeeded' ? 100 : 0,
+    message: null,
+    at: new Date().toISOString(),
+    attempt: claimed.attempts,
+    ...extra,
+  })
+  const event = (status: 'succeeded' | 'failed', extra: object = {}) =>
+    events.emit(statusEvent(status, extra))
+  // Not awaited: the handler starts at once. `running` goes out with the next event (progress or
+  // the outcome) or after RUNNING_EVENT_DELAY_MS, whichever is first; later events follow it.
+  ctx.waitUntil(events.defer(statusEvent('running'), RUNNING_EVENT_DELAY_MS))
   try {
     if (type !== null && claimed.type !== type) {
       throw new JobsError(`Job ${jobId} is a ${claimed.type} job, not ${type}`, {
@@ -125,11 +136,13 @@ export async function runJobRecord(
       claimed.payload,
       ctx,
     )
+    timing.mark('handler')
     const done = await completeJob(sql, {
       id: jobId,
       attemptId: claimed.attempt_id,
       result: outcome.result,
     })
+    timing.mark('complete')
     // The row is the truth; the event (SSE) is written after the answer (SSE also reads the row).
     ctx.waitUntil(event('succeeded'))
     if (done.webhooks) {
@@ -142,6 +155,7 @@ export async function runJobRecord(
         }),
       )
     }
+    c.header('Server-Timing', timing.header())
     return c.json({ ...outcome, job_id: jobId, attempt: claimed.attempts }, 200)
   } catch (error) {
     const failure =
@@ -170,6 +184,23 @@ export async function runJobRecord(
   }
 }
 
+/**
+ * Wall time per step for a `Server-Timing` header. In workerd the clock advances only across
+ * I/O, so a step's figure is its round-trip wait (claim, complete), not CPU time.
+ */
+function serverTiming() {
+  let last = performance.now()
+  const parts: string[] = []
+  return {
+    mark(name: string) {
+      const now = performance.now()
+      parts.push(`${name};dur=${(now - last).toFixed(1)}`)
+      last = now
+    },
+    header: () => parts.join(', '),
+  }
+}
+
 /** What an outbound webhook says about a job. */
 export function jobSummary(
   job: { id: string; type: string; attempts: number },
@@ -184,16 +215,9 @@ export function workerBase(c: Context<AppEnv>): string {
   return configured ? configured.replace(/\/+$/, '') : new URL(c.req.url).origin
 }
 
-/**
- * Appends a job's events one after another (RPUSH order = the order they were emitted), without
- * making the caller wait for the one before: each call returns when its own event is written.
- */
-function orderedEvents(config: Config, jobId: string): (event: JobEvent) => Promise<void> {
-  let tail: Promise<void> = Promise.resolve()
-  return (event) => {
-    tail = tail.then(() => pushEvent(config, jobId, event))
-    return tail
-  }
+/** A job's events in emission order; see `createEventWriter`. */
+function jobEvents(config: Config, jobId: string): EventWriter {
+  return createEventWriter((batch) => pushEvents(config, jobId, batch))
 }
 
 function contextFor(

@@ -24,12 +24,17 @@ export function redisFor(config: Config): Redis | null {
  * Appends one event to the job's list (RPUSH + EXPIRE in one pipeline). The API streams the
  * list over SSE. Progress is best effort: a Redis failure is logged, never fails the job.
  */
-export async function pushEvent(config: Config, jobId: string, event: JobEvent): Promise<void> {
+export function pushEvent(config: Config, jobId: string, event: JobEvent): Promise<void> {
+  return pushEvents(config, jobId, [event])
+}
+
+/** Appends events in order, in one pipeline (one RPUSH of them all + EXPIRE); best effort. */
+export async function pushEvents(config: Config, jobId: string, events: JobEvent[]): Promise<void> {
   const redis = redisFor(config)
-  if (!redis) return
+  if (!redis || events.length === 0) return
   try {
     const p = redis.pipeline()
-    p.rpush(eventsKey(jobId), JSON.stringify(event))
+    p.rpush(eventsKey(jobId), ...events.map((event) => JSON.stringify(event)))
     p.expire(eventsKey(jobId), EVENTS_TTL_SECONDS)
     await p.exec()
   } catch (error) {
