@@ -9,7 +9,6 @@ import { callbacks } from './routes/callbacks'
 import { jobs } from './routes/jobs'
 import { schedules } from './routes/schedules'
 import { webhookDeliveries } from './routes/webhook-deliveries'
-import { rememberBaseUrl } from './workflows/origin'
 import { workflows } from './workflows/routes'
 
 function configFailure(error: ConfigError, status: 500 | 503 = 500): JobsError {
@@ -50,8 +49,6 @@ export function createApp() {
   app.route('/workflows', workflows)
   app.use(verifyQStash())
   // workflow.run starts its run at the base URL the job was delivered to (a job or a firing)
-  app.use('/jobs/workflow.run', rememberBaseUrl())
-  app.use('/schedules/*', rememberBaseUrl())
   app.route('/jobs', jobs)
   app.route('/callbacks', callbacks)
   app.route('/schedules', schedules)

@@ -16,6 +16,8 @@ export interface JobContext {
   /** `Upstash-Retried`: 0 on the first attempt, n on the n-th retry. */
   retried: number
   requestId: string
+  /** Where QStash reaches this worker (`JOBS_PUBLIC_URL`, else the delivery's origin). */
+  workerBase: string
   env: Bindings
   config: Config
   /** Reports progress (0–100, clamped) with an optional message: row + SSE event. */

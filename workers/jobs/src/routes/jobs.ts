@@ -236,6 +236,7 @@ function contextFor(
     messageId: delivery.messageId,
     retried: delivery.retried,
     requestId: c.get('requestId'),
+    workerBase: workerBase(c),
     env: c.env,
     config,
     waitUntil: waitUntilOf(c),

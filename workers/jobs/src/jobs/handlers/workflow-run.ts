@@ -1,7 +1,6 @@
 import { workflowRunSpec } from '@synthstack/jobs'
 import { sqlFor } from '../../store/db'
 import { waitForOutcome } from '../../workflows/job-link'
-import { baseUrlOf } from '../../workflows/origin'
 import { cancelRun, runIdOf, startRun } from '../../workflows/trigger'
 import { defineJob, PermanentJobError, RetryLaterError } from '../types'
 
@@ -26,13 +25,11 @@ export const workflowRun = defineJob(workflowRunSpec, async (payload, ctx) => {
   if (!ctx.config.QSTASH_URL || !ctx.config.QSTASH_TOKEN) {
     throw new RetryLaterError('QSTASH_URL and QSTASH_TOKEN are needed to start workflows', 60)
   }
-  const base = baseUrlOf(ctx.requestId)
-  if (!base) throw new Error('workflow.run: the worker base URL is unknown for this request')
   const started = Date.now()
   const job = { jobId: ctx.jobId, attempt: ctx.attempt }
   // reported before the trigger: the run's first step may report before the trigger returns
   await ctx.progress(5, `workflow ${payload.workflow} starting (${runIdOf(job)})`)
-  const runId = await startRun(ctx.config, base, job, payload)
+  const runId = await startRun(ctx.config, ctx.workerBase, job, payload)
 
   const deadline = started + Math.max(5_000, ctx.config.JOBS_LOCK_SECONDS * 1000 - CLAIM_MARGIN_MS)
   const outcome = await waitForOutcome(sqlFor(ctx.config), job, deadline)
