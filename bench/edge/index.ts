@@ -8,12 +8,11 @@
 // @synthstack/testing), so it measures wrangler more than the app. BENCH lines come last.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
-import { startTestStack } from '@synthstack/testing'
+import { freePort, startTestStack } from '@synthstack/testing'
 import { Miniflare } from 'miniflare'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -31,15 +30,6 @@ const compatibilityDate =
   /^compatibility_date\s*=\s*"([^"]+)"/m.exec(
     readFileSync(join(root, 'wrangler.toml'), 'utf8'),
   )?.[1] ?? '2026-04-20'
-
-const freePort = () =>
-  new Promise<number>((resolvePort) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolvePort(port))
-    })
-  })
 
 const run = (args: string[]) =>
   new Promise<void>((ok, fail) => {

@@ -1,27 +1,17 @@
-import worker from '@synthstack/edge-api'
-import { startTestStack, type TestStack } from '@synthstack/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type AppUnderTest, startAppUnderTest } from '../test/app-under-test'
 import { createClient } from './index'
 
 // The SDK against the real app (run in Node here; it is Web-standard) and the real emulators.
-let stack: TestStack
-let bindings: Record<string, string>
-const pending: Promise<unknown>[] = []
-const ctx = {
-  waitUntil: (p: Promise<unknown>) => void pending.push(p),
-  passThroughOnException: () => {},
-  props: {},
-}
-const viaApp: typeof fetch = (input, init) =>
-  Promise.resolve(worker.fetch(new Request(input as RequestInfo, init), bindings, ctx as never))
+let app: AppUnderTest
+let viaApp: typeof fetch
 
 beforeAll(async () => {
-  stack = await startTestStack()
-  bindings = { ...stack.env, ENVIRONMENT: 'test', PASSWORD_PBKDF2_ITERATIONS: '10000' }
+  app = await startAppUnderTest()
+  viaApp = app.fetch
 })
 afterAll(async () => {
-  await Promise.allSettled(pending)
-  await stack?.close()
+  await app?.close()
 })
 
 describe('@synthstack/sdk', () => {

@@ -13,9 +13,8 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import worker from '@synthstack/edge-api'
-import { startTestStack, type TestStack } from '@synthstack/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type AppUnderTest, startAppUnderTest } from '../test/app-under-test'
 
 // What a third party gets from `npm install @synthstack/sdk`: the tarball `pnpm pack` makes,
 // installed beside `hono` (its one dependency) in a project outside this workspace, typechecked
@@ -28,7 +27,7 @@ const honoRoot = realpathSync(join(packageRoot, 'node_modules/hono'))
 
 let project: string
 let installed: string
-let stack: TestStack
+let app: AppUnderTest
 
 beforeAll(async () => {
   project = mkdtempSync(join(tmpdir(), 'sdk-consumer-'))
@@ -41,11 +40,11 @@ beforeAll(async () => {
   mkdirSync(installed, { recursive: true })
   execFileSync('tar', ['-xzf', join(packed, tarball), '-C', installed, '--strip-components=1'])
   symlinkSync(honoRoot, join(project, 'node_modules/hono'), 'dir')
-  stack = await startTestStack()
+  app = await startAppUnderTest()
 }, 180_000)
 
 afterAll(async () => {
-  await stack?.close()
+  await app?.close()
   if (project) rmSync(project, { recursive: true, force: true })
 })
 
@@ -112,15 +111,7 @@ export async function main(): Promise<string> {
     const sdk = (await import(
       pathToFileURL(join(installed, 'dist/index.js')).href
     )) as typeof import('./index')
-    const bindings = { ...stack.env, ENVIRONMENT: 'test', PASSWORD_PBKDF2_ITERATIONS: '10000' }
-    const pending: Promise<unknown>[] = []
-    const ctx = {
-      waitUntil: (p: Promise<unknown>) => void pending.push(p),
-      passThroughOnException: () => {},
-      props: {},
-    }
-    const viaApp: typeof fetch = (input, init) =>
-      Promise.resolve(worker.fetch(new Request(input as RequestInfo, init), bindings, ctx as never))
+    const viaApp = app.fetch
     const anon = sdk.createClient({ baseUrl: 'http://edge.test', fetch: viaApp })
     const email = `pkg-${crypto.randomUUID().slice(0, 8)}@example.com`
     const signup = await anon.v1.auth.signup.$post({
@@ -134,6 +125,5 @@ export async function main(): Promise<string> {
       .v1.me.$get({ header: {} })
     expect(me.status).toBe(200)
     if (me.status === 200) expect((await me.json()).user.email).toBe(email)
-    await Promise.allSettled(pending)
   })
 })

@@ -6,6 +6,7 @@ import { sqlFor } from '../store/db'
 import { pushEvent } from '../store/events'
 import { jobOfFiring, markDead } from '../store/jobs'
 import { recordDeliveryOutcome, sendWebhookEvent } from '../webhooks/outbound'
+import { requireUuid } from './uuid-param'
 
 /** The part of QStash's callback body this route reads. */
 const FailureCallback = z.object({
@@ -29,8 +30,6 @@ function lastError(status: number, base64Body: string | undefined): string {
     : `delivery failed with HTTP ${status}`
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
 /**
  * `POST /callbacks/failure?job_id=<uuid>` (or `?schedule_id=<uuid>` for a schedule firing, whose
  * job is found by the failed message's id): QStash's failure callback (signed like any
@@ -41,16 +40,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 export const callbacks = new Hono<AppEnv>().post('/failure', async (c) => {
   const scheduleId = c.req.query('schedule_id')
   const param = scheduleId === undefined ? 'job_id' : 'schedule_id'
-  const id = scheduleId ?? c.req.query('job_id') ?? ''
-  if (!UUID.test(id)) {
-    throw new JobsError(`${param} must be a UUID`, {
-      status: 400,
-      type: 'invalid_request_error',
-      code: `invalid_${param}`,
-      param,
-      nonRetryable: true,
-    })
-  }
+  const id = requireUuid(scheduleId ?? c.req.query('job_id'), param)
   let parsed: z.infer<typeof FailureCallback>
   try {
     parsed = FailureCallback.parse(JSON.parse(c.get('rawBody')))
@@ -116,16 +106,7 @@ const WebhookCallback = z.object({ status: z.number().int(), retried: z.number()
  * after one attempt, as older deliveries asked for) it records that attempt's status.
  */
 callbacks.post('/webhook', async (c) => {
-  const deliveryId = c.req.query('delivery_id') ?? ''
-  if (!UUID.test(deliveryId)) {
-    throw new JobsError('delivery_id must be a UUID', {
-      status: 400,
-      type: 'invalid_request_error',
-      code: 'invalid_delivery_id',
-      param: 'delivery_id',
-      nonRetryable: true,
-    })
-  }
+  const deliveryId = requireUuid(c.req.query('delivery_id'), 'delivery_id')
   let parsed: z.infer<typeof WebhookCallback>
   try {
     parsed = WebhookCallback.parse(JSON.parse(c.get('rawBody')))

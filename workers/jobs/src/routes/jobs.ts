@@ -12,8 +12,7 @@ import { createEventWriter, type EventWriter } from '../store/event-writer'
 import { pushEvent, pushEvents } from '../store/events'
 import { claimJob, completeJob, failJob, getJobState, setProgress } from '../store/jobs'
 import { sendWebhookEvent } from '../webhooks/outbound'
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+import { requireUuid } from './uuid-param'
 
 /**
  * How long the `running` event may wait to be written with the job's next event (half the API's
@@ -62,15 +61,7 @@ export async function runJobRecord(
 ): Promise<Response> {
   const config = c.get('config')
   const delivery = c.get('delivery')
-  if (!UUID.test(jobId)) {
-    throw new JobsError('job_id must be a UUID', {
-      status: 400,
-      type: 'invalid_request_error',
-      code: 'invalid_job_id',
-      param: 'job_id',
-      nonRetryable: true,
-    })
-  }
+  requireUuid(jobId, 'job_id')
   const sql = sqlFor(config)
   const timing = serverTiming()
   const claimed = await claimJob(sql, {

@@ -4,8 +4,7 @@ import { JobsError } from '../errors'
 import { sqlFor } from '../store/db'
 import { jobForFiring } from '../store/jobs'
 import { runJobRecord } from './jobs'
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+import { requireUuid } from './uuid-param'
 
 /**
  * `POST /schedules/:id/fire`: one firing of a QStash schedule created by the edge API
@@ -16,16 +15,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
  * (non-retryable): nothing to run.
  */
 export const schedules = new Hono<AppEnv>().post('/:id/fire', async (c) => {
-  const scheduleId = c.req.param('id')
+  const scheduleId = requireUuid(c.req.param('id'), 'schedule_id')
   const messageId = c.get('delivery').messageId
-  if (!UUID.test(scheduleId)) {
-    throw new JobsError('schedule id must be a UUID', {
-      status: 400,
-      type: 'invalid_request_error',
-      code: 'invalid_schedule_id',
-      nonRetryable: true,
-    })
-  }
   if (!messageId) {
     throw new JobsError('A schedule firing needs its Upstash-Message-Id', {
       status: 400,

@@ -3,8 +3,7 @@ import type { AppEnv } from '../env'
 import { JobsError } from '../errors'
 import { sqlFor } from '../store/db'
 import { deliverWebhook } from '../webhooks/outbound'
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+import { requireUuid } from './uuid-param'
 
 /**
  * `POST /webhooks/deliver?delivery_id=<uuid>`: QStash's message for one outbound webhook
@@ -13,16 +12,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
  * one whose endpoint was deleted or disabled, answers 200 and sends nothing.
  */
 export const webhookDeliveries = new Hono<AppEnv>().post('/deliver', async (c) => {
-  const deliveryId = c.req.query('delivery_id') ?? ''
-  if (!UUID.test(deliveryId)) {
-    throw new JobsError('delivery_id must be a UUID', {
-      status: 400,
-      type: 'invalid_request_error',
-      code: 'invalid_delivery_id',
-      param: 'delivery_id',
-      nonRetryable: true,
-    })
-  }
+  const deliveryId = requireUuid(c.req.query('delivery_id'), 'delivery_id')
   const attempt = await deliverWebhook(c.get('config'), sqlFor(c.get('config')), {
     deliveryId,
     retried: c.get('delivery').retried,
