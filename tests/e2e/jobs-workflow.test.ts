@@ -94,6 +94,12 @@ describe('workflow.run on Upstash Workflow', () => {
     const stream = await events(created.body.id)
     const done = await client.waitFor(created.body.id, ['succeeded', 'dead'], 60_000)
     expect(done).toMatchObject({ status: 'succeeded', progress: 100, attempts: 1 })
+    // a long-running type: it went through the long lane, not its priority's (normal)
+    const laneLog = await fetch(`${s.qstash.url}/v2/events?queueName=jobs-long&state=DELIVERED`, {
+      headers: { authorization: `Bearer ${s.qstash.token}` },
+    })
+    const { events: delivered } = (await laneLog.json()) as { events: { url: string }[] }
+    expect(delivered.some((e) => e.url.includes(`job_id=${created.body.id}`))).toBe(true)
 
     // what the ml-node itself answers for the same text
     const analysis = await mlCall('/v1/analyze', {

@@ -97,10 +97,12 @@ export const configSchema = z
     USAGE_FLUSH_MS: int(50, 0, 10_000, 'a number of milliseconds'),
     USAGE_BATCH_MAX: int(100, 1, 1_000),
     ML_NODE_TIMEOUT_MS: int(30_000, 100, 300_000, 'a number of milliseconds'),
-    // Background jobs (workers/jobs/README.md): deliveries in flight per priority lane (QStash queue).
+    // Background jobs (workers/jobs/README.md): deliveries in flight per priority lane (QStash
+    // queue), and on the long lane of long-running job types (workflow.run).
     JOBS_PARALLELISM_HIGH: int(20, 1, 1_000),
     JOBS_PARALLELISM_NORMAL: int(10, 1, 1_000),
     JOBS_PARALLELISM_LOW: int(2, 1, 1_000),
+    JOBS_PARALLELISM_LONG: int(10, 1, 1_000),
     /** Accept test-only job types (system.flaky, system.sleep); the worker must agree. */
     JOBS_ENABLE_TEST_JOBS: optional(
       z.enum(['true', 'false'], { error: 'must be true or false' }),

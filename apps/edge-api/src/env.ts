@@ -55,6 +55,7 @@ export interface Env {
   JOBS_PARALLELISM_HIGH?: string
   JOBS_PARALLELISM_NORMAL?: string
   JOBS_PARALLELISM_LOW?: string
+  JOBS_PARALLELISM_LONG?: string
   JOBS_ENABLE_TEST_JOBS?: string
   /** Secret. Encrypts inbound/outbound webhook secrets at rest. */
   WEBHOOK_SECRETS_KEY?: string

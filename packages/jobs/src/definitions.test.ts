@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { checkPayload, emailSendSpec, getJobType, JOB_TYPES, listJobTypes } from './definitions'
-import { isTerminal, LANES } from './lanes'
+import { isTerminal, LANES, LONG_LANE, laneFor } from './lanes'
 import { workflowRunSpec } from './workflow-run'
 
 describe('job type definitions', () => {
@@ -38,6 +38,7 @@ describe('job type definitions', () => {
 
   it('map priorities to three lanes; terminal states are final', () => {
     expect(new Set(Object.values(LANES)).size).toBe(3)
+    expect(laneFor('high')).toBe(LANES.high)
     expect(isTerminal('succeeded')).toBe(true)
     expect(isTerminal('failed')).toBe(false)
   })
@@ -73,5 +74,15 @@ describe('workflow.run', () => {
         input: { text: 'x', pause_seconds: 61 },
       }),
     ).toMatchObject({ ok: false, param: 'input.pause_seconds' })
+  })
+
+  it('send long-running types to the long lane, whatever their priority', () => {
+    expect(Object.values(LANES)).not.toContain(LONG_LANE)
+    const long = JOB_TYPES.filter((t) => t.longRunning).map((t) => t.type)
+    expect(long).toEqual([workflowRunSpec.type])
+    for (const priority of ['high', 'normal', 'low'] as const) {
+      expect(laneFor(priority, true)).toBe(LONG_LANE)
+      expect(laneFor(priority, false)).toBe(LANES[priority])
+    }
   })
 })

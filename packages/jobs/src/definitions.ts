@@ -14,6 +14,11 @@ export interface JobTypeSpec<TSchema extends z.ZodType = z.ZodType> {
   testOnly?: boolean
   /** May be the target of an inbound webhook mapping (its payload is `WebhookEventPayload`). */
   acceptsWebhooks?: boolean
+  /**
+   * Its deliveries stay open a long time (e.g. `workflow.run` waits for its run), so it runs on
+   * the long lane (`LONG_LANE`) instead of its priority's, and never holds those lanes' slots.
+   */
+  longRunning?: boolean
 }
 
 const spec = <TSchema extends z.ZodType>(s: JobTypeSpec<TSchema>): JobTypeSpec<TSchema> => s

@@ -12,7 +12,16 @@ export const LANES: Record<Priority, string> = {
 /** Deliveries in flight at once per lane, unless configured (`JOBS_PARALLELISM_<PRIORITY>`). */
 export const DEFAULT_PARALLELISM: Record<Priority, number> = { high: 20, normal: 10, low: 2 }
 
-export const laneFor = (priority: Priority): string => LANES[priority]
+/**
+ * The queue of job types whose deliveries stay open a long time (`longRunning` in their spec),
+ * whatever their priority, with its own parallelism (`JOBS_PARALLELISM_LONG`).
+ */
+export const LONG_LANE = 'jobs-long'
+export const DEFAULT_LONG_PARALLELISM = 10
+
+/** The queue a due job goes through: the long lane for long-running types, else its priority's. */
+export const laneFor = (priority: Priority, longRunning = false): string =>
+  longRunning ? LONG_LANE : LANES[priority]
 
 /** Statuses after which nothing more happens to a job (unless a dead one is replayed). */
 export const TERMINAL_STATUSES = ['succeeded', 'dead', 'cancelled'] as const

@@ -40,4 +40,7 @@ export const workflowRunSpec = {
     'Runs a multi-step workflow on Upstash Workflow (durable steps, sleep, ml-node calls, each ' +
     'step retried on its own); the job succeeds with the result its last step records.',
   payload: WorkflowRunPayload,
+  // Its delivery waits while the run goes: on the long lane, a batch of workflows cannot starve
+  // the priority lanes.
+  longRunning: true,
 } satisfies JobTypeSpec<typeof WorkflowRunPayload>

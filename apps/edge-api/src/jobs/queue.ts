@@ -1,4 +1,4 @@
-import { LANES, PRIORITIES, type Priority } from '@synthstack/jobs'
+import { getJobType, LANES, LONG_LANE, laneFor, PRIORITIES, type Priority } from '@synthstack/jobs'
 import { Client } from '@upstash/qstash'
 import type { Config } from '../config'
 import { ApiError } from '../errors'
@@ -40,7 +40,8 @@ export function laneParallelism(config: Config): Record<Priority, number> {
 }
 
 /**
- * Creates or updates the three lanes (QStash queues) with their parallelism, once per isolate.
+ * Creates or updates the lanes (QStash queues: one per priority, and the long lane) with their
+ * parallelism, once per isolate.
  * Upsert is idempotent, so isolates racing each other are harmless; a failure is retried on the
  * next enqueue.
  */
@@ -49,11 +50,12 @@ export function ensureLanes(config: Config): Promise<void> {
   if (!ready) {
     const client = qstashClient(config)
     const parallelism = laneParallelism(config)
-    ready = Promise.all(
-      PRIORITIES.map((priority) =>
+    ready = Promise.all([
+      ...PRIORITIES.map((priority) =>
         client.queue({ queueName: LANES[priority] }).upsert({ parallelism: parallelism[priority] }),
       ),
-    ).then(() => undefined)
+      client.queue({ queueName: LONG_LANE }).upsert({ parallelism: config.JOBS_PARALLELISM_LONG }),
+    ]).then(() => undefined)
     ready.catch(() => lanesReady.delete(config))
     lanesReady.set(config, ready)
   }
@@ -73,8 +75,9 @@ export interface PublishInput {
 /**
  * Sends a job to the worker through QStash: `POST {worker}/jobs/{type}?job_id={id}` with the
  * payload as body, `retries` = max attempts - 1 (QStash's exponential backoff between them) and
- * the failure callback that marks the job dead. Due jobs go through their priority lane; a job
- * for later is published with `delay` (QStash queues take none) and runs on time.
+ * the failure callback that marks the job dead. Due jobs go through their priority lane (the long
+ * lane for long-running types); a job for later is published with `delay` (QStash queues take
+ * none) and runs on time.
  */
 export async function publishJob(config: Config, job: PublishInput): Promise<string> {
   const base = workerUrl(config)
@@ -92,8 +95,9 @@ export async function publishJob(config: Config, job: PublishInput): Promise<str
       return messageId
     }
     await ensureLanes(config)
+    const longRunning = getJobType(job.type, true)?.longRunning === true
     const { messageId } = await client
-      .queue({ queueName: LANES[job.priority] })
+      .queue({ queueName: laneFor(job.priority, longRunning) })
       .enqueueJSON(request)
     return messageId
   } catch (error) {
