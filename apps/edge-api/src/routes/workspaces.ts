@@ -195,6 +195,12 @@ const revokeInvitationRoute = createRoute({
 const iso = (d: Date) => d.toISOString()
 type Plan = 'free' | 'pro' | 'enterprise'
 type RoleName = z.infer<typeof Role>
+
+/** A workspace as the API shows it to a member: with the caller's role in it. */
+const workspaceOut = (
+  w: { id: string; name: string; plan: string; createdAt: Date },
+  role: RoleName,
+) => ({ id: w.id, name: w.name, plan: w.plan as Plan, created_at: iso(w.createdAt), role })
 const RANK: Record<RoleName, number> = { member: 1, admin: 2, owner: 3 }
 
 const forbidden = (message: string) =>
@@ -230,13 +236,7 @@ export const workspaceRoutes = createRouter()
       .orderBy(asc(workspaceMembers.createdAt))
     return c.json(
       {
-        data: rows.map(({ workspace: w, role }) => ({
-          id: w.id,
-          name: w.name,
-          plan: w.plan as Plan,
-          created_at: iso(w.createdAt),
-          role,
-        })),
+        data: rows.map(({ workspace, role }) => workspaceOut(workspace, role)),
       },
       200,
     )
@@ -251,16 +251,7 @@ export const workspaceRoutes = createRouter()
       db.insert(workspaceMembers).values({ workspaceId: id, userId, role: 'owner' }),
     ])
     if (!w) throw new Error('workspace insert returned no row')
-    return c.json(
-      {
-        id: w.id,
-        name: w.name,
-        plan: w.plan as Plan,
-        created_at: iso(w.createdAt),
-        role: 'owner' as const,
-      },
-      201,
-    )
+    return c.json(workspaceOut(w, 'owner'), 201)
   })
   .openapi(getRoute, async (c) => {
     const auth = c.get('auth')
@@ -269,16 +260,7 @@ export const workspaceRoutes = createRouter()
       .from(workspaces)
       .where(eq(workspaces.id, auth.workspaceId))
     if (!w) throw workspaceNotFound()
-    return c.json(
-      {
-        id: w.id,
-        name: w.name,
-        plan: w.plan as Plan,
-        created_at: iso(w.createdAt),
-        role: auth.role,
-      },
-      200,
-    )
+    return c.json(workspaceOut(w, auth.role), 200)
   })
   .openapi(renameRoute, async (c) => {
     const auth = c.get('auth')
@@ -288,16 +270,7 @@ export const workspaceRoutes = createRouter()
       .where(eq(workspaces.id, auth.workspaceId))
       .returning()
     if (!w) throw workspaceNotFound()
-    return c.json(
-      {
-        id: w.id,
-        name: w.name,
-        plan: w.plan as Plan,
-        created_at: iso(w.createdAt),
-        role: auth.role,
-      },
-      200,
-    )
+    return c.json(workspaceOut(w, auth.role), 200)
   })
   .openapi(membersRoute, async (c) => {
     const { workspaceId } = c.get('auth')

@@ -5,7 +5,9 @@ import { JobsError } from '../errors'
 import { sqlFor } from '../store/db'
 import { pushEvent } from '../store/events'
 import { jobOfFiring, markDead } from '../store/jobs'
+import { waitUntilOf } from '../wait-until'
 import { recordDeliveryOutcome, sendWebhookEvent } from '../webhooks/outbound'
+import { jobSummary, workerBase } from './jobs'
 import { requireUuid } from './uuid-param'
 
 /** The part of QStash's callback body this route reads. */
@@ -69,20 +71,12 @@ export const callbacks = new Hono<AppEnv>().post('/failure', async (c) => {
     fallbackError: lastError(parsed.status, parsed.body),
   })
   if (dead) {
-    const base = config.JOBS_PUBLIC_URL?.replace(/\/+$/, '') ?? new URL(c.req.url).origin
     waitUntilOf(c)(
-      sendWebhookEvent(config, sql, base, {
+      sendWebhookEvent(config, sql, workerBase(c), {
         id: `evt_${dead.id}_dead_${dead.attempts}`,
         type: 'job.dead',
         workspaceId: dead.workspace_id,
-        data: {
-          id: dead.id,
-          object: 'job',
-          type: dead.type,
-          status: 'dead',
-          attempts: dead.attempts,
-          error: dead.error,
-        },
+        data: { ...jobSummary(dead, 'dead'), error: dead.error },
       }),
     )
     await pushEvent(config, jobId, {
@@ -128,14 +122,3 @@ callbacks.post('/webhook', async (c) => {
   })
   return c.json({ delivery_id: deliveryId, recorded: found }, 200)
 })
-
-function waitUntilOf(c: { executionCtx: ExecutionContext }): (promise: Promise<unknown>) => void {
-  try {
-    const executionCtx = c.executionCtx
-    return (promise) => executionCtx.waitUntil(promise)
-  } catch {
-    return (promise) => {
-      promise.catch(() => {})
-    }
-  }
-}

@@ -11,6 +11,7 @@ import { sqlFor } from '../store/db'
 import { createEventWriter, type EventWriter } from '../store/event-writer'
 import { pushEvent, pushEvents } from '../store/events'
 import { claimJob, completeJob, failJob, getJobState, setProgress } from '../store/jobs'
+import { waitUntilOf } from '../wait-until'
 import { sendWebhookEvent } from '../webhooks/outbound'
 import { requireUuid } from './uuid-param'
 
@@ -244,17 +245,5 @@ function contextFor(
         attempt: job.attempt,
       })
     },
-  }
-}
-
-function waitUntilOf(c: { executionCtx: ExecutionContext }): (promise: Promise<unknown>) => void {
-  try {
-    const executionCtx = c.executionCtx
-    return (promise) => executionCtx.waitUntil(promise)
-  } catch {
-    // No ExecutionContext (e.g. `app.request()` in a unit test): let the promise run on.
-    return (promise) => {
-      promise.catch(() => {})
-    }
   }
 }
