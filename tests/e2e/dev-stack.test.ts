@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { descendantsOf, isAlive } from '@synthstack/dev/process-tree'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 // Starts `pnpm dev` exactly as the README does (on other ports, with a private data folder), waits
@@ -122,12 +123,19 @@ describe('pnpm dev', () => {
     )
   })
 
-  it('stops every child on SIGINT, leaving no port open', async () => {
+  it('stops every child on SIGINT, leaving no port open and no workerd behind', async () => {
+    const children = descendantsOf(dev.pid as number)
+    const workerds = [...children].filter(([, comm]) => comm.includes('workerd'))
+    // The edge API and the jobs worker each run one.
+    expect(workerds.length, [...children.values()].join(', ')).toBeGreaterThanOrEqual(2)
     const exited = new Promise<number | null>((resolveExit) => dev.once('exit', resolveExit))
-    if (dev.pid !== undefined) process.kill(-dev.pid, 'SIGINT')
+    process.kill(-(dev.pid as number), 'SIGINT')
     await exited
     for (const port of Object.values(ports)) {
       expect(await isListening(port), `port ${port} still open`).toBe(false)
     }
+    // `pnpm dev` exits only after its children's children are gone: nothing may be left now.
+    const left = [...children].filter(([pid]) => isAlive(pid))
+    expect(left.map(([pid, comm]) => `${pid} ${comm}`)).toEqual([])
   })
 })

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import { descendantsOf, waitUntilGone } from './process-tree.js'
 
 const colours = [36, 35, 33, 32, 34, 31, 96, 95]
 let nextColour = 0
@@ -50,10 +51,15 @@ export function spawnPrefixed(
   return { name, child, exited, isAlive: () => alive }
 }
 
-/** SIGTERM to the child's whole process group, SIGKILL after the grace period. */
+/**
+ * SIGTERM to the child's whole process group, SIGKILL after the grace period; resolves only when
+ * every process that was below the child is gone, so no workerd outlives `pnpm dev`.
+ */
 export async function stopGroup(managed: ManagedChild, graceMs = 5_000): Promise<void> {
   const pid = managed.child.pid
   if (pid === undefined) return
+  // Taken before the signal: once the parent exits, its children are re-parented and lost to view.
+  const tree = managed.isAlive() ? descendantsOf(pid) : new Map<number, string>()
   const signalGroup = (signal: NodeJS.Signals) => {
     try {
       process.kill(-pid, signal)
@@ -65,6 +71,19 @@ export async function stopGroup(managed: ManagedChild, graceMs = 5_000): Promise
   const timer = setTimeout(() => signalGroup('SIGKILL'), graceMs)
   await managed.exited
   clearTimeout(timer)
-  // Grandchildren (workerd) may outlive their parent briefly; make sure the group is empty.
+  // Grandchildren (workerd, esbuild) may outlive their parent briefly, or sit in another group.
+  let left = await waitUntilGone(tree.keys(), 1_000)
+  if (left.length === 0) return
   signalGroup('SIGKILL')
+  for (const child of left) {
+    try {
+      process.kill(child, 'SIGKILL')
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  left = await waitUntilGone(left, 2_000)
+  if (left.length > 0) {
+    console.log(`[dev] ${managed.name}: processes ${left.join(', ')} did not stop`)
+  }
 }

@@ -21,7 +21,7 @@ const intString = (min: number, max: number, fallback: number) =>
 
 const httpUrl = z.url({ protocol: /^https?$/ })
 
-const ConfigSchema = z
+export const ConfigSchema = z
   .object({
     ENVIRONMENT: z.enum(['development', 'test', 'staging', 'production']).default('development'),
     QSTASH_CURRENT_SIGNING_KEY: z.string().min(1),
