@@ -139,3 +139,28 @@ describe('pnpm dev', () => {
     expect(left.map(([pid, comm]) => `${pid} ${comm}`)).toEqual([])
   })
 })
+
+describe('pnpm dev with a bad setting', () => {
+  it('stops at start-up with a message that names the variable', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, DEV_DATA_DIR: dataDir }
+    for (const [name, value] of Object.entries(ports)) env[name] = String(value + 100)
+    // The emulator accepts a short token; the edge API's config (UPSTASH_REDIS_REST_TOKEN) does not.
+    env.REDIS_EMULATOR_TOKEN = 'abc'
+    const started = Date.now()
+    const bad = spawn('pnpm', ['dev'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let badOutput = ''
+    for (const stream of [bad.stdout, bad.stderr]) {
+      stream?.on('data', (chunk: Buffer) => {
+        badOutput += chunk.toString()
+      })
+    }
+    const code = await new Promise<number | null>((resolveExit) => bad.once('exit', resolveExit))
+    expect(code).not.toBe(0)
+    expect(badOutput).toMatch(
+      /\[dev\] Invalid configuration: UPSTASH_REDIS_REST_TOKEN is too short/,
+    )
+    expect(badOutput).not.toContain('abc"')
+    // Well before the 90 s the API is otherwise given to come up.
+    expect(Date.now() - started).toBeLessThan(75_000)
+  })
+})
