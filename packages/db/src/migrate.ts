@@ -63,10 +63,20 @@ async function main(): Promise<void> {
   console.log('migrate: done')
 }
 
+/** An error's message and its causes' (drizzle wraps the driver's error as "Failed query: …"). */
+function messagesOf(error: unknown): string[] {
+  const messages: string[] = []
+  for (let e: unknown = error; e !== undefined && messages.length < 5; ) {
+    messages.push(e instanceof Error ? e.message.trim() : String(e))
+    e = e instanceof Error ? e.cause : undefined
+  }
+  return messages
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().catch((error: unknown) => {
-    // The driver's messages carry no password; print only the message, not the config.
-    console.error(`migrate: failed: ${error instanceof Error ? error.message : String(error)}`)
+    // The driver's messages carry no password; print only the messages, not the config.
+    console.error(`migrate: failed: ${messagesOf(error).join(': ')}`)
     process.exit(1)
   })
 }

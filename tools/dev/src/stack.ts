@@ -1,11 +1,7 @@
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import {
-  DEFAULT_POSTGRES_URL,
-  neonEmulatorOptionsFromEnv,
-  PGLITE_CONNECTION_STRING,
-} from '@synthstack/emulator-neon'
+import { neonEmulatorConnectionString, neonEmulatorOptionsFromEnv } from '@synthstack/emulator-neon'
 import { DEV_CREDENTIALS, qstashEmulatorOptionsFromEnv } from '@synthstack/emulator-qstash'
 import { DEFAULT_TOKEN, redisEmulatorOptionsFromEnv } from '@synthstack/emulator-redis'
 
@@ -73,10 +69,7 @@ export function loadStack(env: NodeJS.ProcessEnv): Stack {
   const url = (p: number) => `http://${host}:${p}`
   // The emulators read the same variables; taking their loaders keeps both sides in step.
   const neonOptions = neonEmulatorOptionsFromEnv(env)
-  const databaseUrl =
-    neonOptions.backend === 'postgres'
-      ? (neonOptions.postgresUrl ?? DEFAULT_POSTGRES_URL)
-      : PGLITE_CONNECTION_STRING
+  const databaseUrl = neonEmulatorConnectionString(neonOptions)
   const redisToken = redisEmulatorOptionsFromEnv(env).token ?? DEFAULT_TOKEN
   const qstashOptions = qstashEmulatorOptionsFromEnv(env)
   const mlToken = env.ML_NODE_API_KEY || 'synthstack-ml-dev-token'

@@ -69,6 +69,9 @@ describe('neon emulator CLI', () => {
     expect(ready).toMatch(
       /^neon emulator ready on http:\/\/127\.0\.0\.1:\d+ \(backend postgres, server postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/appdb\)$/,
     )
+    expect(await run.line(/^connection string /)).toBe(
+      'connection string postgres://app:***@127.0.0.1:1/appdb',
+    )
     const port = ready.match(/:(\d+) /)?.[1]
     const health = await fetch(`http://127.0.0.1:${port}/health`)
     expect(await health.json()).toEqual({ status: 'ok', backend: 'postgres' })
@@ -88,13 +91,36 @@ describe('neon emulator CLI', () => {
   it('starts PGlite with a data directory and stops on SIGINT', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'neon-cli-'))
     cleanups.push(() => rm(dir, { recursive: true, force: true }))
-    const run = runCli(['--memory'], { NEON_EMULATOR_PORT: '0', NEON_EMULATOR_DATA_DIR: dir })
+    const run = runCli(['--memory', '--user', 'app'], {
+      NEON_EMULATOR_PORT: '0',
+      NEON_EMULATOR_DATA_DIR: dir,
+      NEON_EMULATOR_PASSWORD: 'hunter2',
+      NEON_EMULATOR_DATABASE: 'appdb',
+    })
     const ready = await run.line(/ready on/)
     expect(ready).toMatch(
       /^neon emulator ready on http:\/\/127\.0\.0\.1:\d+ \(backend pglite, data in memory\)$/,
     )
+    // What clients connect with, the password masked.
+    expect(await run.line(/^connection string /)).toBe(
+      'connection string postgres://app:***@localhost:5432/appdb',
+    )
+    const port = ready.match(/:(\d+) /)?.[1]
+    const refused = await fetch(`http://127.0.0.1:${port}/sql`, {
+      method: 'POST',
+      headers: { 'Neon-Connection-String': 'postgres://app:wrong@localhost/appdb' },
+      body: JSON.stringify({ query: 'select 1' }),
+    })
+    expect(refused.status).toBe(400)
+    const ok = await fetch(`http://127.0.0.1:${port}/sql`, {
+      method: 'POST',
+      headers: { 'Neon-Connection-String': 'postgres://app:hunter2@localhost/appdb' },
+      body: JSON.stringify({ query: 'select 1 as one' }),
+    })
+    expect(((await ok.json()) as { rows: unknown }).rows).toEqual([{ one: 1 }])
     run.child.kill('SIGINT')
     expect(await run.exited).toBe(0)
+    expect(run.output()).not.toContain('hunter2')
 
     const persistent = runCli(['--port', '0', '--data-dir', dir])
     expect(await persistent.line(/ready on/)).toContain(`(backend pglite, data ${dir})`)
@@ -117,9 +143,12 @@ describe('neon emulator CLI', () => {
     }
   })
 
-  it('exits 1 naming a bad variable', async () => {
+  it('exits 1 naming a bad variable or flag', async () => {
     const run = runCli([], { NEON_EMULATOR_BACKEND: 'mysql' })
     expect(await run.exited).toBe(1)
     expect(run.output()).toContain('NEON_EMULATOR_BACKEND')
+    const flag = runCli(['--user', 'x'.repeat(64)])
+    expect(await flag.exited).toBe(1)
+    expect(flag.output()).toContain('--user must be 1 to 63 bytes')
   })
 })

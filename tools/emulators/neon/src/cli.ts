@@ -6,6 +6,7 @@ import {
   type NeonEmulatorOptions,
   neonEmulatorOptionsFromEnv,
   parsePort,
+  validateName,
   validatePostgresUrl,
 } from './options'
 import { startNeonEmulator } from './server'
@@ -14,9 +15,13 @@ const DEFAULT_CLI_DATA_DIR = '.data/neon'
 
 const USAGE = `usage: neon-emulator [--port N] [--host H] [--backend pglite|postgres]
                      [--data-dir DIR | --memory] [--postgres-url URL]
+                     [--user NAME] [--database NAME]
 Environment: NEON_EMULATOR_PORT, NEON_EMULATOR_HOST, NEON_EMULATOR_BACKEND,
-             NEON_EMULATOR_DATA_DIR, NEON_EMULATOR_POSTGRES_URL (flags win).
-PGlite keeps its data in ${DEFAULT_CLI_DATA_DIR} unless --memory or another directory is given.`
+             NEON_EMULATOR_DATA_DIR, NEON_EMULATOR_POSTGRES_URL, NEON_EMULATOR_USER,
+             NEON_EMULATOR_PASSWORD, NEON_EMULATOR_DATABASE (flags win).
+PGlite keeps its data in ${DEFAULT_CLI_DATA_DIR} unless --memory or another directory is given,
+and accepts only its one user, password and database (default postgres/postgres/postgres;
+the password is set by environment only, to keep it out of process listings).`
 
 function fail(message: string): never {
   console.error(`neon emulator: ${message}`)
@@ -33,6 +38,8 @@ function optionsFromCli(argv: string[]): NeonEmulatorOptions & { memory: boolean
       'data-dir': { type: 'string' },
       memory: { type: 'boolean', default: false },
       'postgres-url': { type: 'string' },
+      user: { type: 'string' },
+      database: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   })
@@ -54,6 +61,8 @@ function optionsFromCli(argv: string[]): NeonEmulatorOptions & { memory: boolean
     validatePostgresUrl(values['postgres-url'], '--postgres-url')
     options.postgresUrl = values['postgres-url']
   }
+  if (values.user !== undefined) options.user = validateName(values.user, '--user')
+  if (values.database !== undefined) options.database = validateName(values.database, '--database')
   return options
 }
 
@@ -104,6 +113,7 @@ async function main(): Promise<void> {
       ? `server ${maskCredentials(emulatorOptions.postgresUrl ?? DEFAULT_POSTGRES_URL)}`
       : `data ${emulatorOptions.dataDir ?? 'in memory'}`
   console.log(`neon emulator ready on ${emulator.url} (backend ${backend}, ${where})`)
+  console.log(`connection string ${maskCredentials(emulator.connectionString)}`)
   if (stopSignal) {
     const signal = stopSignal
     stopSignal = undefined

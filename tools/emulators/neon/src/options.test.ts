@@ -14,6 +14,9 @@ describe('neonEmulatorOptionsFromEnv', () => {
         NEON_EMULATOR_BACKEND: 'postgres',
         NEON_EMULATOR_DATA_DIR: '/tmp/x',
         NEON_EMULATOR_POSTGRES_URL: 'postgresql://u:p@db:6543/app',
+        NEON_EMULATOR_USER: 'app',
+        NEON_EMULATOR_PASSWORD: ' spaced pw ',
+        NEON_EMULATOR_DATABASE: 'appdb',
       }),
     ).toEqual({
       port: 5555,
@@ -21,6 +24,9 @@ describe('neonEmulatorOptionsFromEnv', () => {
       backend: 'postgres',
       dataDir: '/tmp/x',
       postgresUrl: 'postgresql://u:p@db:6543/app',
+      user: 'app',
+      password: ' spaced pw ',
+      database: 'appdb',
     })
   })
 
@@ -38,6 +44,10 @@ describe('neonEmulatorOptionsFromEnv', () => {
     ['NEON_EMULATOR_BACKEND', 'mysql'],
     ['NEON_EMULATOR_POSTGRES_URL', 'not a url'],
     ['NEON_EMULATOR_POSTGRES_URL', 'mysql://u@h/db'],
+    ['NEON_EMULATOR_USER', 'x'.repeat(64)],
+    ['NEON_EMULATOR_USER', 'a\0b'],
+    ['NEON_EMULATOR_DATABASE', 'é'.repeat(32)],
+    ['NEON_EMULATOR_PASSWORD', 'a\0b'],
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => neonEmulatorOptionsFromEnv({ [name]: value })).toThrow(name)
   })
@@ -46,6 +56,14 @@ describe('neonEmulatorOptionsFromEnv', () => {
     expect(() =>
       neonEmulatorOptionsFromEnv({ NEON_EMULATOR_POSTGRES_URL: 'mysql://u:hunter2@h/db' }),
     ).toThrow(/^((?!hunter2).)*$/)
+    expect(() => neonEmulatorOptionsFromEnv({ NEON_EMULATOR_PASSWORD: 'hunter2\0' })).toThrow(
+      /^((?!hunter2).)*$/,
+    )
+  })
+
+  it('accepts 63-byte names, the most PostgreSQL keeps', () => {
+    const name = 'x'.repeat(63)
+    expect(neonEmulatorOptionsFromEnv({ NEON_EMULATOR_USER: name }).user).toBe(name)
   })
 })
 

@@ -11,16 +11,28 @@ export interface NeonEmulatorOptions {
   dataDir?: string
   /** Postgres only; default 'postgres://postgres@127.0.0.1:5432/test'. */
   postgresUrl?: string
+  /**
+   * PGlite only: the one role, password and database clients must name (default `postgres` for
+   * each); anything else is refused the way Neon refuses it. With the postgres backend the
+   * real server checks credentials itself.
+   */
+  user?: string
+  password?: string
+  database?: string
 }
 
 export const DEFAULT_PORT = 4444
 export const DEFAULT_HOST = '127.0.0.1'
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test'
+export const DEFAULT_USER = 'postgres'
+export const DEFAULT_PASSWORD = 'postgres'
+export const DEFAULT_DATABASE = 'postgres'
 
 /**
  * Reads NEON_EMULATOR_PORT, NEON_EMULATOR_HOST, NEON_EMULATOR_BACKEND (pglite|postgres),
- * NEON_EMULATOR_DATA_DIR and NEON_EMULATOR_POSTGRES_URL. Unset or empty variables leave the
- * default; a bad value throws an Error naming the variable.
+ * NEON_EMULATOR_DATA_DIR, NEON_EMULATOR_POSTGRES_URL and, for PGlite, NEON_EMULATOR_USER,
+ * NEON_EMULATOR_PASSWORD and NEON_EMULATOR_DATABASE. Unset or empty variables leave the
+ * default; a bad value throws an Error naming the variable (never showing a password).
  */
 export function neonEmulatorOptionsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
@@ -48,7 +60,33 @@ export function neonEmulatorOptionsFromEnv(
     validatePostgresUrl(postgresUrl, 'NEON_EMULATOR_POSTGRES_URL')
     options.postgresUrl = postgresUrl
   }
+  const user = read('NEON_EMULATOR_USER')
+  if (user !== undefined) options.user = validateName(user, 'NEON_EMULATOR_USER')
+  // Read untrimmed: spaces may be part of a password.
+  const password = env.NEON_EMULATOR_PASSWORD
+  if (password) options.password = validatePassword(password, 'NEON_EMULATOR_PASSWORD')
+  const database = read('NEON_EMULATOR_DATABASE')
+  if (database !== undefined) options.database = validateName(database, 'NEON_EMULATOR_DATABASE')
   return options
+}
+
+// PostgreSQL truncates identifiers to NAMEDATALEN - 1 bytes; a longer name could never match.
+const MAX_NAME_BYTES = 63
+
+/** A role or database name: non-empty, at most 63 bytes, no NUL (it ends wire strings). */
+export function validateName(value: string, name: string): string {
+  if (value === '' || value.includes('\0') || Buffer.byteLength(value) > MAX_NAME_BYTES) {
+    throw new Error(`${name} must be 1 to ${MAX_NAME_BYTES} bytes without NUL characters`)
+  }
+  return value
+}
+
+/** A password: non-empty, no NUL. The message never repeats the value. */
+export function validatePassword(value: string, name: string): string {
+  if (value === '' || value.includes('\0')) {
+    throw new Error(`${name} must be a non-empty string without NUL characters`)
+  }
+  return value
 }
 
 export function parsePort(value: string | number, name: string): number {

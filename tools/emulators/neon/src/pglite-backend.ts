@@ -1,12 +1,23 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import type { PGlite } from '@electric-sql/pglite'
+import {
+  checkCredentials,
+  credentialsOf,
+  type EmulatorCredentials,
+  passwordFailedMessage,
+  unknownDatabaseMessage,
+} from './credentials'
 import { createPglite } from './pglite-template'
 import {
+  AUTH_CLEARTEXT_PASSWORD,
   errorResponse,
   FrontendFramer,
   lastReadyForQueryStatus,
+  passwordOf,
+  proxyErrorResponse,
   queryMessage,
   SYNC_MESSAGE,
+  startupParameters,
 } from './wire'
 
 /** Where a session's replies go: a WebSocket or a TCP socket. */
@@ -28,10 +39,19 @@ type Work = { kind: 'exec'; bytes: Buffer } | { kind: 'terminate' }
 // Messages after which the client waits for an answer: run what has been gathered so far.
 const GROUP_ENDS = new Set(['S', 'Q', 'H', 'c', 'f', 'F', 'd'])
 
+interface StartupInfo {
+  bytes: Buffer
+  user: string
+  database: string
+}
+
 class Session implements WireSession {
   readonly framer = new FrontendFramer()
   readonly work: Work[] = []
   #gathered: Buffer[] = []
+  /** 'startup' until the StartupMessage, 'password' until the PasswordMessage checks out. */
+  #phase: 'startup' | 'password' | 'ready' = 'startup'
+  #startup: StartupInfo | undefined
   closed = false
   /** Last ReadyForQuery status seen: 'I', 'T' or 'E'. */
   status = 'I'
@@ -61,11 +81,34 @@ class Session implements WireSession {
           // Queries on the single backend cannot be cancelled; the request connection just ends.
           this.close()
           return
-        case 'startup':
-          this.work.push({ kind: 'exec', bytes: message.bytes })
+        case 'startup': {
+          const params = startupParameters(message.bytes)
+          const user = params.get('user')
+          if (!user) {
+            this.#refuse("Parameter 'user' is missing in startup packet.")
+            return
+          }
+          this.#startup = { bytes: message.bytes, user, database: params.get('database') || user }
+          // Like Neon's proxy: ask for a cleartext password. A client with pipelineConnect
+          // has already sent it and ignores this request.
+          this.#phase = 'password'
+          this.sink.send(AUTH_CLEARTEXT_PASSWORD)
           break
+        }
         case 'typed':
-          // PGlite never asks for a password; a pipelined one (pipelineConnect) is dropped.
+          if (this.#phase === 'password') {
+            if (message.type === 'X') {
+              this.close()
+              return
+            }
+            if (message.type !== 'p') {
+              this.#refuse(`expected password response, got message type ${message.type}`)
+              return
+            }
+            if (!this.#authenticate(passwordOf(message.bytes))) return
+            break
+          }
+          // PGlite's backend never takes part in authentication.
           if (message.type === 'p') break
           if (message.type === 'X') {
             this.#flushGathered()
@@ -77,6 +120,29 @@ class Session implements WireSession {
       }
     }
     if (this.work.length > 0) this.mux.wake(this)
+  }
+
+  /** Checks the password and names; on success the startup goes to PGlite (AuthenticationOk). */
+  #authenticate(password: string): boolean {
+    const { bytes, user, database } = this.#startup as StartupInfo
+    const verdict = checkCredentials(this.mux.credentials, { user, password, database })
+    if (verdict === 'password-failed') {
+      this.#refuse(passwordFailedMessage(user))
+      return false
+    }
+    if (verdict === 'unknown-database') {
+      this.#refuse(unknownDatabaseMessage(database))
+      return false
+    }
+    this.#phase = 'ready'
+    this.work.push({ kind: 'exec', bytes })
+    return true
+  }
+
+  /** Answers like Neon's proxy (ErrorResponse ERROR/XX000) and ends the connection. */
+  #refuse(message: string): void {
+    this.sink.send(proxyErrorResponse(message))
+    this.close()
   }
 
   #flushGathered(): void {
@@ -106,6 +172,8 @@ export interface PgliteMultiplexerOptions {
    * idle_in_transaction_session_timeout). Default 60 s; 0 disables.
    */
   idleInTransactionTimeoutMs?: number
+  /** The role, password and database clients must present; default postgres/postgres/postgres. */
+  credentials?: EmulatorCredentials
 }
 
 /**
@@ -120,12 +188,14 @@ export class PgliteMultiplexer {
   #running = false
   #idleTimer: NodeJS.Timeout | undefined
   readonly #idleTimeoutMs: number
+  readonly credentials: EmulatorCredentials
 
   constructor(
     readonly db: PGlite,
     options: PgliteMultiplexerOptions = {},
   ) {
     this.#idleTimeoutMs = options.idleInTransactionTimeoutMs ?? 60_000
+    this.credentials = options.credentials ?? credentialsOf({})
   }
 
   openSession(sink: WireSink): WireSession {

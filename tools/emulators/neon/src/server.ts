@@ -1,12 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { type WebSocket, WebSocketServer } from 'ws'
+import { checkHttpCredentials, connectionStringFor, credentialsOf } from './credentials'
 import {
   DEFAULT_HOST,
   DEFAULT_PORT,
   DEFAULT_POSTGRES_URL,
   type NeonEmulatorBackend,
   type NeonEmulatorOptions,
+  validateName,
+  validatePassword,
   validatePostgresUrl,
 } from './options'
 import { PgliteBackend, type WireSession, type WireSink } from './pglite-backend'
@@ -17,7 +20,7 @@ export interface NeonEmulator {
   port: number
   /** 'http://127.0.0.1:<port>' */
   url: string
-  /** What clients pass to Pool/neon(). */
+  /** What clients pass to Pool/neon(): see `neonEmulatorConnectionString`. */
   connectionString: string
   /**
    * A postgres:// URL for plain PostgreSQL clients (pg, psql, drizzle-kit): the configured
@@ -28,7 +31,18 @@ export interface NeonEmulator {
   close(): Promise<void>
 }
 
+/** The PGlite backend's connection string with the default role, password and database. */
 export const PGLITE_CONNECTION_STRING = 'postgres://postgres:postgres@localhost:5432/postgres'
+
+/**
+ * The connection string clients give Pool/neon() for these options: the configured server's
+ * URL, or for PGlite one naming its role, password and database (host and port are ignored:
+ * the driver reaches the emulator through neonConfig).
+ */
+export function neonEmulatorConnectionString(options: NeonEmulatorOptions = {}): string {
+  if (options.backend === 'postgres') return options.postgresUrl ?? DEFAULT_POSTGRES_URL
+  return connectionStringFor(credentialsOf(options), 'localhost:5432')
+}
 
 interface Backend {
   openWire(sink: WireSink): WireSession
@@ -49,20 +63,18 @@ async function openBackend(options: NeonEmulatorOptions): Promise<Backend> {
       close: async () => {},
     }
   }
-  const pglite = await PgliteBackend.open(options.dataDir)
+  const credentials = credentialsOf(options)
+  const pglite = await PgliteBackend.open(options.dataDir, { credentials })
   try {
     const port = await pglite.listen('127.0.0.1', 0)
     return {
       openWire: (sink) => pglite.mux.openSession(sink),
-      // PGlite has one database and one user; the credentials sent are accepted as they are.
-      resolveTarget: () => ({
+      resolveTarget: (presented) => ({
         host: '127.0.0.1',
         port,
-        user: 'postgres',
-        password: 'postgres',
-        database: 'postgres',
+        ...checkHttpCredentials(credentials, presented),
       }),
-      directConnectionString: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+      directConnectionString: connectionStringFor(credentials, `127.0.0.1:${port}`),
       close: () => pglite.close(),
     }
   } catch (err) {
@@ -99,6 +111,9 @@ export async function startNeonEmulator(options: NeonEmulatorOptions = {}): Prom
   if (backendKind === 'postgres') {
     validatePostgresUrl(options.postgresUrl ?? DEFAULT_POSTGRES_URL, 'postgresUrl')
   }
+  if (options.user !== undefined) validateName(options.user, 'user')
+  if (options.password !== undefined) validatePassword(options.password, 'password')
+  if (options.database !== undefined) validateName(options.database, 'database')
   // The port is taken before the (slow) backend starts, so a busy port fails at once;
   // requests that arrive meanwhile wait for the backend.
   let backend: Backend | undefined
@@ -172,10 +187,7 @@ export async function startNeonEmulator(options: NeonEmulatorOptions = {}): Prom
   return {
     port,
     url: `http://${urlHost}:${port}`,
-    connectionString:
-      backendKind === 'postgres'
-        ? (options.postgresUrl ?? DEFAULT_POSTGRES_URL)
-        : PGLITE_CONNECTION_STRING,
+    connectionString: neonEmulatorConnectionString({ ...options, backend: backendKind }),
     directConnectionString: openedBackend.directConnectionString,
     backend: backendKind,
     close() {

@@ -64,7 +64,10 @@ export interface Credentials {
   database: string
 }
 
-/** Where the endpoint sends queries for given credentials from `Neon-Connection-String`. */
+/**
+ * Where the endpoint sends queries for given credentials from `Neon-Connection-String`. It may
+ * throw a SqlHttpError to refuse them, as Neon's proxy does before reaching Postgres.
+ */
 export type TargetResolver = (credentials: Credentials) => pg.PoolConfig
 
 interface QueryData {
@@ -108,7 +111,10 @@ export class SqlOverHttp {
     } catch (err) {
       const error = toHttpError(err)
       const body: Record<string, unknown> = { message: error.message, code: '' }
-      for (const key of ERROR_FIELDS) body[key] = error.fields[key] ?? (key === 'code' ? '' : null)
+      // Like Neon: `code` and `severity` are '' for errors that did not come from Postgres.
+      for (const key of ERROR_FIELDS) {
+        body[key] = error.fields[key] ?? (key === 'code' || key === 'severity' ? '' : null)
+      }
       // The rest of an oversized body is never read: the connection cannot be reused.
       send(res, error.status, body, error.status === 413 ? { Connection: 'close' } : {})
     }
@@ -183,7 +189,10 @@ export class SqlOverHttp {
     try {
       return await pool.connect()
     } catch (err) {
-      if (err instanceof pg.DatabaseError) throw err
+      // Neon answers a refused compute connection (e.g. an unknown database) with 500 and
+      // the Postgres error's fields; `neon()` then throws "Server error (HTTP status 500)".
+      if (err instanceof pg.DatabaseError)
+        throw new SqlHttpError(500, err.message, dbErrorFields(err))
       throw new SqlHttpError(
         500,
         `could not connect to the database behind the emulator: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
@@ -331,16 +340,18 @@ function parseQuery(value: unknown, where: string): QueryData {
   }
 }
 
+function dbErrorFields(err: pg.DatabaseError): SqlHttpError['fields'] {
+  const fields: Record<string, string> = {}
+  for (const key of ERROR_FIELDS) {
+    const value = (err as unknown as Record<string, unknown>)[key]
+    if (value !== undefined && value !== null) fields[key] = String(value)
+  }
+  return fields
+}
+
 function toHttpError(err: unknown): SqlHttpError {
   if (err instanceof SqlHttpError) return err
-  if (err instanceof pg.DatabaseError) {
-    const fields: Record<string, string> = {}
-    for (const key of ERROR_FIELDS) {
-      const value = (err as unknown as Record<string, unknown>)[key]
-      if (value !== undefined && value !== null) fields[key] = String(value)
-    }
-    return new SqlHttpError(400, err.message, fields)
-  }
+  if (err instanceof pg.DatabaseError) return new SqlHttpError(400, err.message, dbErrorFields(err))
   // Protocol or connection failures below the SQL layer. Never echo the connection string.
   const message = err instanceof Error ? err.message : String(err)
   return new SqlHttpError(

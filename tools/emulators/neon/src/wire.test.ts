@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { FrontendFramer, lastReadyForQueryStatus, queryMessage, SYNC_MESSAGE } from './wire'
+import {
+  FrontendFramer,
+  lastReadyForQueryStatus,
+  passwordOf,
+  proxyErrorResponse,
+  queryMessage,
+  SYNC_MESSAGE,
+  startupParameters,
+} from './wire'
 
 function startup(): Buffer {
   const params = Buffer.from('user\0postgres\0database\0postgres\0\0')
@@ -38,5 +46,25 @@ describe('lastReadyForQueryStatus', () => {
     const z = (s: string) => Buffer.from([0x5a, 0, 0, 0, 5, s.charCodeAt(0)])
     expect(lastReadyForQueryStatus(Buffer.concat([z('I'), queryMessage('x'), z('T')]))).toBe('T')
     expect(lastReadyForQueryStatus(queryMessage('x'))).toBeUndefined()
+  })
+})
+
+describe('authentication messages', () => {
+  it('reads startup parameters and a password message', () => {
+    expect(Object.fromEntries(startupParameters(startup()))).toEqual({
+      user: 'postgres',
+      database: 'postgres',
+    })
+    const password = Buffer.from('p\0\0\0\x0cs3cr\xc3\xa9t\0', 'latin1')
+    expect(passwordOf(password)).toBe('s3crét')
+  })
+
+  it("writes Neon's proxy ErrorResponse: severity ERROR, code XX000, the message", () => {
+    const bytes = proxyErrorResponse("password authentication failed for user 'x'")
+    expect(bytes[0]).toBe(0x45)
+    expect(bytes.readInt32BE(1)).toBe(bytes.length - 1)
+    expect(bytes.subarray(5).toString('utf8')).toBe(
+      "SERROR\0CXX000\0Mpassword authentication failed for user 'x'\0\0",
+    )
   })
 })

@@ -104,3 +104,38 @@ export function errorResponse(code: string, message: string): Buffer {
   fields.copy(out, 5)
   return out
 }
+
+/** AuthenticationCleartextPassword: what Neon's proxy asks WebSocket clients for. */
+export const AUTH_CLEARTEXT_PASSWORD = Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 3])
+
+/** The name/value pairs of a StartupMessage (length, protocol version, pairs, NUL). */
+export function startupParameters(startup: Buffer): Map<string, string> {
+  const parts = startup.subarray(8).toString('utf8').split('\0')
+  const params = new Map<string, string>()
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const name = parts[i] as string
+    if (name === '') break
+    params.set(name, parts[i + 1] as string)
+  }
+  return params
+}
+
+/** The password in a PasswordMessage ('p'): one NUL-terminated string. */
+export function passwordOf(message: Buffer): string {
+  const body = message.subarray(5)
+  const end = body.indexOf(0)
+  return body.subarray(0, end === -1 ? body.length : end).toString('utf8')
+}
+
+/**
+ * An ErrorResponse as Neon's proxy writes one for its own failures (authentication among
+ * them): severity ERROR, SQLSTATE XX000 and the message, nothing else.
+ */
+export function proxyErrorResponse(message: string): Buffer {
+  const fields = Buffer.from(`SERROR\0CXX000\0M${message}\0\0`, 'utf8')
+  const out = Buffer.alloc(5 + fields.length)
+  out[0] = 0x45
+  out.writeInt32BE(4 + fields.length, 1)
+  fields.copy(out, 5)
+  return out
+}
