@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -166,14 +166,44 @@ describe('durability', () => {
     }
   }, 40_000)
 
+  it('a start that finds its port taken leaves the data folder of the one running untouched', async () => {
+    const dataDir = tempDir()
+    const running = await startQStashEmulator({ port: 0, dataDir, timeScale: 0.01 })
+    try {
+      const client = new Client({ baseUrl: running.url, token: running.token, retry: false })
+      const { messageId } = await client.publish({
+        url: `${endpoint.url}/owned`,
+        body: 'x',
+        delay: 3600,
+      })
+      const wal = readFileSync(join(dataDir, 'wal.jsonl'), 'utf8')
+      expect(wal).toContain(messageId)
+      await expect(
+        startQStashEmulator({ port: running.port, dataDir, timeScale: 0.01 }),
+      ).rejects.toMatchObject({ code: 'EADDRINUSE' })
+      // a snapshot from the failed start would truncate the log the running one appends to, and
+      // a kill of the running one would then lose what it logged since the failed start read it
+      expect(readFileSync(join(dataDir, 'wal.jsonl'), 'utf8')).toBe(wal)
+      expect(existsSync(join(dataDir, 'state.json'))).toBe(false)
+      expect((await client.messages.get(messageId)).messageId).toBe(messageId)
+    } finally {
+      await running.close()
+    }
+  })
+
   it('the CLI prints its ready line without secrets, stops on SIGTERM, and reports a busy port', async () => {
     const port = await freePort()
-    const cli = startCli({ QSTASH_EMULATOR_PORT: String(port), QSTASH_TOKEN: 'tok-very-secret' })
+    // memory only: these runs start in the package folder and must leave no .data there
+    const cli = startCli({
+      QSTASH_EMULATOR_PORT: String(port),
+      QSTASH_EMULATOR_MEMORY: '1',
+      QSTASH_TOKEN: 'tok-very-secret',
+    })
     await waitFor(() => cli.output().includes('ready on'), 15_000, 'the CLI to start')
     expect(cli.output()).toContain(
       `qstash emulator ready on http://127.0.0.1:${port} (memory only)`,
     )
-    const busy = startCli({ QSTASH_EMULATOR_PORT: String(port) })
+    const busy = startCli({ QSTASH_EMULATOR_PORT: String(port), QSTASH_EMULATOR_MEMORY: '1' })
     expect(await exited(busy.child)).toBe(1)
     expect(busy.output()).toContain(
       `qstash emulator: port ${port} is already in use (set QSTASH_EMULATOR_PORT)`,
@@ -181,7 +211,7 @@ describe('durability', () => {
     cli.child.kill('SIGTERM')
     expect(await exited(cli.child)).toBe(0)
     expect(cli.output()).not.toContain('tok-very-secret')
-    const bad = startCli({ QSTASH_EMULATOR_TIME_SCALE: 'fast' })
+    const bad = startCli({ QSTASH_EMULATOR_TIME_SCALE: 'fast', QSTASH_EMULATOR_MEMORY: '1' })
     expect(await exited(bad.child)).toBe(1)
     expect(bad.output()).toContain('QSTASH_EMULATOR_TIME_SCALE')
   }, 40_000)

@@ -46,8 +46,9 @@ export async function startQStashEmulator(
     server.once('error', onError)
     server.once('listening', onListening)
     server.listen(resolved.port, resolved.host)
-  }).catch(async (error) => {
-    await store.close()
+  }).catch((error) => {
+    // nothing was written yet (the engine starts after listen), so nothing needs saving
+    store.abandon()
     throw error
   })
   engine.start()

@@ -121,6 +121,81 @@ describe('publish and deliver', () => {
     await expect(client.messages.get(messageId)).rejects.toMatchObject({ status: 404 })
   })
 
+  describe('notBefore (unix seconds), on an emulator with timeScale 1 so it is wall-clock time', () => {
+    let real: QStashEmulator
+    let rc: Client
+    const delivered = (messageId: string) =>
+      endpoint.deliveries.filter((x) => x.headers['upstash-message-id'] === messageId)
+
+    beforeAll(async () => {
+      real = await startQStashEmulator({ port: 0 })
+      rc = new Client({ baseUrl: real.url, token: real.token, retry: false })
+    })
+
+    afterAll(async () => {
+      await real.close()
+    })
+
+    it('holds a message until notBefore and then delivers it; a past notBefore goes at once', async () => {
+      const notBefore = Math.floor(Date.now() / 1000) + 2 // 1 to 2 s ahead
+      const future = await rc.publish({ url: `${endpoint.url}/not-before`, body: 'f', notBefore })
+      const publishedAt = Date.now()
+      const past = await rc.publish({
+        url: `${endpoint.url}/not-before`,
+        body: 'p',
+        notBefore: Math.floor(Date.now() / 1000) - 60,
+      })
+      expect((await rc.messages.get(future.messageId)).notBefore).toBe(notBefore * 1000)
+      const early = await waitFor(() => delivered(past.messageId)[0], 5000, 'the past one')
+      expect(early.at - publishedAt).toBeLessThan(1500)
+      const d = await waitFor(() => delivered(future.messageId)[0], 10_000, 'the future one')
+      // lower bound strict: the due check is `notBefore <= now`; upper bound generous
+      expect(d.at).toBeGreaterThanOrEqual(notBefore * 1000)
+      expect(d.at).toBeLessThan(notBefore * 1000 + 3000)
+      expect(delivered(future.messageId)).toHaveLength(1)
+      expect(delivered(past.messageId)).toHaveLength(1)
+    })
+
+    it('notBefore overrides delay when both are given, as QStash documents', async () => {
+      const soon = Math.floor(Date.now() / 1000) + 3 // 2 to 3 s ahead
+      const later = Math.floor(Date.now() / 1000) + 3600
+      // a long delay with a near notBefore: delivered at notBefore
+      const a = await rc.publish({
+        url: `${endpoint.url}/both`,
+        body: 'a',
+        delay: 3600,
+        notBefore: soon,
+      })
+      // a short delay with a far notBefore: held until notBefore, not delivered after the delay
+      const b = await rc.publish({
+        url: `${endpoint.url}/both`,
+        body: 'b',
+        delay: 1,
+        notBefore: later,
+      })
+      // a long delay with a past notBefore: delivered at once
+      const publishedAt = Date.now()
+      const c = await rc.publish({
+        url: `${endpoint.url}/both`,
+        body: 'c',
+        delay: 3600,
+        notBefore: soon - 120,
+      })
+      expect((await rc.messages.get(a.messageId)).notBefore).toBe(soon * 1000)
+      expect((await rc.messages.get(b.messageId)).notBefore).toBe(later * 1000)
+      const dc = await waitFor(() => delivered(c.messageId)[0], 5000, 'the past notBefore')
+      expect(dc.at - publishedAt).toBeLessThan(1500)
+      const da = await waitFor(() => delivered(a.messageId)[0], 10_000, 'the near notBefore')
+      expect(da.at).toBeGreaterThanOrEqual(soon * 1000)
+      expect(da.at).toBeLessThan(soon * 1000 + 3000)
+      // by now b's 1 s delay passed at least half a second ago
+      expect(Date.now() - publishedAt).toBeGreaterThan(1500)
+      expect(delivered(b.messageId)).toHaveLength(0)
+      expect((await rc.messages.get(b.messageId)).notBefore).toBe(later * 1000)
+      expect(await rc.messages.cancel(b.messageId)).toEqual({ cancelled: 1 })
+    })
+  })
+
   it('cancelling before delivery prevents it, single and bulk', async () => {
     const a = await client.publish({ url: `${endpoint.url}/cancel`, body: 'a', delay: 50 })
     const b = await client.publish({ url: `${endpoint.url}/cancel`, body: 'b', delay: 50 })

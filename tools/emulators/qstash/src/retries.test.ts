@@ -1,7 +1,7 @@
 import { Client, Receiver } from '@upstash/qstash'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type QStashEmulator, startQStashEmulator } from './index'
-import { type Endpoint, startEndpoint, waitFor } from './test-support'
+import { type Delivery, type Endpoint, startEndpoint, waitFor } from './test-support'
 
 let emu: QStashEmulator
 let endpoint: Endpoint
@@ -20,6 +20,24 @@ afterAll(async () => {
 })
 
 const byPath = (path: string) => endpoint.deliveries.filter((d) => d.path === path)
+
+/** Milliseconds between consecutive attempts. */
+const gapsOf = (attempts: Delivery[]) =>
+  attempts.slice(1).map((d, i) => d.at - (attempts[i] as Delivery).at)
+
+/**
+ * Each gap within a band around its expected value. The lower bound is strict (2 ms for
+ * rounding: a retry is never early); the upper one is generous, since a busy machine can stretch
+ * a gap but never shorten it.
+ */
+function expectWithinBands(gaps: number[], expected: number[]): void {
+  expect(gaps).toHaveLength(expected.length)
+  expected.forEach((want, i) => {
+    const what = `gap ${i + 1} of ${JSON.stringify(gaps)}, expected about ${Math.round(want)} ms`
+    expect(gaps[i], what).toBeGreaterThanOrEqual(want - 2)
+    expect(gaps[i], what).toBeLessThanOrEqual(want * 1.5 + 400)
+  })
+}
 
 describe('retries, callbacks and the DLQ', () => {
   it('retries with backoff until the handler succeeds, counting Upstash-Retried 0,1,2', async () => {
@@ -73,24 +91,49 @@ describe('retries, callbacks and the DLQ', () => {
     ).resolves.toBe(true)
   })
 
-  it('uses a custom Upstash-Retry-Delay expression (ms, scaled)', async () => {
+  it('spaces retries by min(86400, e^(2.5·n)) seconds: growing, then capped at one day', async () => {
+    // at 2e-5 the six gaps are 0.24, 3, 36, 441, 1728 (capped; uncapped 5366) and 1728 (capped;
+    // uncapped 66k) ms, so a constant delay, another base or exponent, an off-by-one in n or a
+    // missing cap each fall outside a band
+    const scale = 2e-5
+    const fast = await startQStashEmulator({ port: 0, timeScale: scale })
+    try {
+      endpoint.setHandler((d) => (d.path === '/backoff' ? { status: 500 } : undefined))
+      const c = new Client({ baseUrl: fast.url, token: fast.token, retry: false })
+      await c.publish({ url: `${endpoint.url}/backoff`, body: 'b', retries: 6 })
+      await waitFor(() => byPath('/backoff').length === 7, 20_000, 'seven attempts')
+      const gaps = gapsOf(byPath('/backoff'))
+      // the formula written out here, not imported, so a wrong one in duration.ts fails
+      const expected = [1, 2, 3, 4, 5, 6].map(
+        (n) => Math.min(86_400, Math.exp(2.5 * n)) * 1000 * scale,
+      )
+      expectWithinBands(gaps, expected)
+      expect(gaps[3]).toBeGreaterThan(gaps[2] as number)
+      expect(gaps[4]).toBeGreaterThan(gaps[3] as number)
+    } finally {
+      await fast.close()
+    }
+  }, 30_000)
+
+  it('uses a custom Upstash-Retry-Delay expression (ms over retried, from 0; scaled)', async () => {
     endpoint.setHandler((d) => (d.path === '/custom' ? { status: 503 } : undefined))
+    const expression = '300000 * (1 + 2 * retried)' // 300, 900, 1500 s → 300, 900, 1500 ms
     const { messageId } = await client.publish({
       url: `${endpoint.url}/custom`,
       body: 'x',
-      retries: 2,
-      retryDelay: '100000 * (1 + retried)', // 100 s, 200 s → 100 ms, 200 ms
+      retries: 3,
+      retryDelay: expression,
     })
-    await waitFor(() => byPath('/custom').length === 3, 5000, 'three attempts')
-    const [a, b, c] = byPath('/custom')
-    expect((b?.at ?? 0) - (a?.at ?? 0)).toBeGreaterThanOrEqual(90)
-    expect((c?.at ?? 0) - (b?.at ?? 0)).toBeGreaterThanOrEqual(190)
+    await waitFor(() => byPath('/custom').length === 4, 15_000, 'four attempts')
+    // a constant, the default backoff (12, 148, 1808 ms) or retried counted from 1 (900, 1500,
+    // 2100 ms) each fall outside a band
+    expectWithinBands(gapsOf(byPath('/custom')), [300, 900, 1500])
     const dlq = await waitFor(async () => {
       const list = await client.dlq.listMessages({ filter: { messageId } })
       return list.messages.length === 1 ? list : undefined
     })
-    expect(dlq.messages[0]?.retryDelayExpression).toBe('100000 * (1 + retried)')
-  })
+    expect(dlq.messages[0]?.retryDelayExpression).toBe(expression)
+  }, 30_000)
 
   it('stops retrying at once on 489 with Upstash-NonRetryable-Error and dead-letters the message', async () => {
     endpoint.setHandler((d) => {

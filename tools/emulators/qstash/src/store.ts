@@ -173,6 +173,14 @@ export class Store {
     }
   }
 
+  /**
+   * Lets go of the folder without writing: for a start that failed (port in use), where another
+   * emulator may own the same folder and a snapshot would truncate the log under it.
+   */
+  abandon(): void {
+    this.closed = true
+  }
+
   private log(op: Op): void {
     if (!this.walPath || this.closed) return
     this.seq++
