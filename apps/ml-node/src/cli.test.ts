@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -50,6 +50,19 @@ describe('cli', () => {
     const { output, exited } = collect(start({ PORT: 'abc' }))
     expect(await exited).toBe(1)
     expect(output()).toContain('PORT')
+  })
+
+  it('exits 1 with one line naming MODEL_DIR when it is a file, without a stack trace', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'mlnode-cli-')), 'not-a-dir')
+    writeFileSync(file, 'x')
+    const { output, exited } = collect(start({ PORT: '0', MODEL_DIR: file }))
+    expect(await exited).toBe(1)
+    const lines = output().trim().split('\n')
+    expect(lines.filter((l) => l.includes('MODEL_DIR'))).toEqual([
+      `[ml-node] MODEL_DIR (${file}) cannot be used: it, or a folder above it, is a file`,
+    ])
+    expect(output()).not.toMatch(/^\s+at /m)
+    expect(output()).not.toContain('ENOTDIR')
   })
 
   it('starts, answers /healthz, and stops cleanly on SIGTERM', async () => {

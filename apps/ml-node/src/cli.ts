@@ -11,15 +11,22 @@ async function main() {
   if (config.usingDevKey) {
     console.warn('[ml-node] ML_NODE_API_KEYS is not set: using the development token (see README)')
   }
-  void server.services.start().then(() => {
-    const ms = Math.round(performance.now() - started)
-    console.log(
-      `[ml-node] ready in ${ms} ms: ${server.services
-        .listModels()
-        .map((m) => `${m.id}(${m.status})`)
-        .join(' ')}`,
-    )
-  })
+  server.services.start().then(
+    () => {
+      const ms = Math.round(performance.now() - started)
+      console.log(
+        `[ml-node] ready in ${ms} ms: ${server.services
+          .listModels()
+          .map((m) => `${m.id}(${m.status})`)
+          .join(' ')}`,
+      )
+    },
+    (err: unknown) => {
+      // Models report their own failures; what lands here stops the node (e.g. MODEL_DIR).
+      console.error(`[ml-node] failed to start: ${(err as Error)?.message ?? err}`)
+      process.exit(1)
+    },
+  )
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return

@@ -30,9 +30,10 @@ const schema = z.object({
   /** ... or this long after its first item arrived. 0 turns batching off (one request a run). */
   BATCH_MAX_WAIT_MS: int(5, 0),
   BATCHING: bool(true),
-  /** Items waiting per model before new work gets 429. */
-  QUEUE_MAX_ITEMS: int(1024, 1),
+  /** Items waiting per model before new work gets 429; at least MAX_INPUTS_PER_REQUEST. */
+  QUEUE_MAX_ITEMS: int(2048, 1),
   REQUEST_TIMEOUT_MS: int(30_000, 1),
+  /** OpenAI's own limit for embeddings inputs. */
   MAX_INPUTS_PER_REQUEST: int(2048, 1),
   MAX_INPUT_CHARS: int(20_000, 1),
   /** Threads for llama.cpp; 0 = the machine's core count. */
@@ -42,6 +43,14 @@ const schema = z.object({
   CHAT_MAX_TOKENS: int(512, 1),
   CHAT_MAX_CONCURRENT: int(1, 1),
   CHAT_QUEUE_MAX: int(16, 0),
+  /** Chat deadline: queue wait, model load and generation together. */
+  CHAT_TIMEOUT_MS: int(120_000, 1),
+  /** Transcription deadline: conversion and recognition together. */
+  TRANSCRIBE_TIMEOUT_MS: int(120_000, 1),
+  /** After a failed model load, the next attempt waits this long, doubling per failure ... */
+  MODEL_LOAD_RETRY_MS: int(30_000, 1),
+  /** ... up to this. */
+  MODEL_LOAD_RETRY_MAX_MS: int(300_000, 1),
   /** Test-only: a GGUF fixture served under the id `fixture-tiny-random`. Never for users. */
   ML_NODE_TEST_CHAT_FIXTURE: z.string().optional(),
   /** ONNX models (transformers.js): auto = CUDA when its provider library is installed, else CPU. */
@@ -83,10 +92,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (keys.some((k) => k.length < 16)) {
     throw new ConfigError('ML_NODE_API_KEYS: every token must be at least 16 characters')
   }
-  return {
+  return checkConfig({
     ...rest,
     apiKeys: keys.length > 0 ? keys : [DEV_API_KEY],
     usingDevKey: keys.length === 0,
     threads: rest.LLAMA_THREADS > 0 ? rest.LLAMA_THREADS : availableParallelism(),
+  })
+}
+
+/** Rules between variables; also run on programmatic overrides (startServer). */
+export function checkConfig(config: Config): Config {
+  if (config.QUEUE_MAX_ITEMS < config.MAX_INPUTS_PER_REQUEST) {
+    throw new ConfigError(
+      `QUEUE_MAX_ITEMS (${config.QUEUE_MAX_ITEMS}) must be at least MAX_INPUTS_PER_REQUEST (${config.MAX_INPUTS_PER_REQUEST}), or a request of that size could never be queued`,
+    )
   }
+  if (config.MODEL_LOAD_RETRY_MAX_MS < config.MODEL_LOAD_RETRY_MS) {
+    throw new ConfigError(
+      `MODEL_LOAD_RETRY_MAX_MS (${config.MODEL_LOAD_RETRY_MAX_MS}) must be at least MODEL_LOAD_RETRY_MS (${config.MODEL_LOAD_RETRY_MS})`,
+    )
+  }
+  return config
 }

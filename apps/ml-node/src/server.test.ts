@@ -28,6 +28,17 @@ describe('config', () => {
     expect(loadConfig({}).apiKeys).toEqual([DEV_API_KEY])
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/ML_NODE_API_KEYS/)
   })
+  it('refuses a queue smaller than the largest request, naming both variables', () => {
+    expect(() => loadConfig({ QUEUE_MAX_ITEMS: '1024', MAX_INPUTS_PER_REQUEST: '2048' })).toThrow(
+      /QUEUE_MAX_ITEMS \(1024\).*MAX_INPUTS_PER_REQUEST \(2048\)/,
+    )
+    const defaults = loadConfig({})
+    expect(defaults.QUEUE_MAX_ITEMS).toBeGreaterThanOrEqual(defaults.MAX_INPUTS_PER_REQUEST)
+    expect(() =>
+      loadConfig({ MODEL_LOAD_RETRY_MS: '60000', MODEL_LOAD_RETRY_MAX_MS: '1000' }),
+    ).toThrow(/MODEL_LOAD_RETRY_MAX_MS/)
+  })
+
   it('names the bad variable', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/)
     expect(() => loadConfig({ ML_NODE_API_KEYS: 'short' })).toThrow(/ML_NODE_API_KEYS/)

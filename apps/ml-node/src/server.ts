@@ -1,7 +1,8 @@
+import { mkdirSync, statSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { createApp } from './app.js'
-import { type Config, loadConfig } from './config.js'
+import { type Config, ConfigError, checkConfig, loadConfig } from './config.js'
 import { createServices, type Services } from './services.js'
 
 export interface RunningServer {
@@ -22,6 +23,20 @@ export class PortInUseError extends Error {
   }
 }
 
+/** MODEL_DIR exists (created if missing) and is a directory; else one line saying why not. */
+export function prepareModelDir(dir: string) {
+  const fail = (why: string) => new ConfigError(`MODEL_DIR (${dir}) cannot be used: ${why}`)
+  try {
+    mkdirSync(dir, { recursive: true })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw fail('it, or a folder above it, is a file')
+    if (code === 'EACCES' || code === 'EPERM') throw fail('permission denied')
+    throw fail((err as Error).message)
+  }
+  if (!statSync(dir).isDirectory()) throw fail('it is not a directory')
+}
+
 /**
  * Start the ml-node: listen first (so /healthz answers at once), then load models in the
  * background; /readyz turns 200 when they are loaded. `waitReady` awaits that.
@@ -30,7 +45,8 @@ export async function startServer(
   overrides: Partial<Config> = {},
   opts: { waitReady?: boolean; env?: Record<string, string | undefined> } = {},
 ): Promise<RunningServer> {
-  const config = { ...loadConfig(opts.env), ...overrides }
+  const config = checkConfig({ ...loadConfig(opts.env), ...overrides })
+  prepareModelDir(config.MODEL_DIR)
   const services = createServices(config)
   const app = createApp(services)
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

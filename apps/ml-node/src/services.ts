@@ -1,4 +1,4 @@
-import { Analyzer, analysisModels } from './analysis/analyzer.js'
+import { Analyzer } from './analysis/analyzer.js'
 import { Transcriber } from './audio/transcriber.js'
 import { ChatService } from './chat/service.js'
 import { ClassifierStore } from './classifiers/store.js'
@@ -38,11 +38,11 @@ export function createServices(config: Config): Services {
     'pocketsphinx-en-us',
   ])
   const embeddings = new EmbeddingService(config, metrics, onnx)
-  const analyzer = new Analyzer()
+  const analyzer = new Analyzer(config, metrics)
   const rerank = new RerankService(embeddings, config, metrics, onnx)
   const classifiers = new ClassifierStore(config.MODEL_DIR, embeddings)
   const chat = new ChatService(config, metrics)
-  const transcriber = new Transcriber(config, onnx)
+  const transcriber = new Transcriber(config, onnx, metrics)
   return {
     config,
     metrics,
@@ -55,7 +55,7 @@ export function createServices(config: Config): Services {
     listModels: () => [
       ...embeddings.list(),
       ...rerank.list(),
-      ...analysisModels,
+      ...analyzer.cards(),
       ...chat.list(),
       ...transcriber.list(),
       ...classifiers.cards(),
@@ -68,17 +68,9 @@ export function createServices(config: Config): Services {
       transcriber.isReady(),
     start: () => {
       starting ??= (async () => {
-        const t = performance.now()
         await Promise.all([
           embeddings.start(),
-          analyzer
-            .load()
-            .then(() =>
-              metrics.modelLoadSeconds.set(
-                { model: 'fasttext-lid-176' },
-                (performance.now() - t) / 1000,
-              ),
-            ),
+          analyzer.start(),
           classifiers.load(),
           rerank.start(),
           chat.start(),
@@ -89,6 +81,7 @@ export function createServices(config: Config): Services {
       return starting
     },
     close: async () => {
+      analyzer.close()
       await chat.close()
       await embeddings.close()
       await rerank.close()

@@ -3,6 +3,9 @@ import nlp from 'compromise'
 import { getLIDModel } from 'fasttext.wasm.js'
 import model from 'wink-eng-lite-web-model'
 import winkNLP, { type ItemToken } from 'wink-nlp'
+import type { Config } from '../config.js'
+import type { Metrics } from '../metrics.js'
+import { ModelLoad } from '../models/model-load.js'
 import { card, type ModelCard } from '../models/registry.js'
 
 // vader-sentiment ships no types; its one function is typed here.
@@ -23,7 +26,8 @@ export interface Entity {
   source: 'wink-nlp' | 'compromise'
 }
 
-export const analysisModels: ModelCard[] = [
+/** fastText's card is per node: its status is whatever its load did. */
+const lidCard = () =>
   card({
     id: 'fasttext-lid-176',
     task: 'language-id',
@@ -32,8 +36,19 @@ export const analysisModels: ModelCard[] = [
     runtime: 'fastText wasm',
     source: 'npm:fasttext.wasm.js@1.0.0 (lid.176.ftz)',
     license: 'CC-BY-SA-3.0 (model), MIT (wrapper)',
-    status: 'ready',
-  }),
+    status: 'loading',
+  })
+
+type Lid = Awaited<ReturnType<typeof getLIDModel>>
+
+export async function loadFastText(): Promise<Lid> {
+  const m = await getLIDModel()
+  await m.load()
+  return m
+}
+
+/** Lexicon and rule models: plain code, nothing to load. */
+export const ruleModels: ModelCard[] = [
   card({
     id: 'vader-lexicon',
     task: 'sentiment',
@@ -72,16 +87,39 @@ const round = (x: number) => Math.round(x * 10_000) / 10_000
 /** Language, sentiment, entities, keywords and an extractive summary, all lexicon or rule based. */
 export class Analyzer {
   private readonly wink = winkNLP(model)
-  private lid: Awaited<ReturnType<typeof getLIDModel>> | null = null
-  private lidLoading: Promise<void> | null = null
+  private lid: Lid | null = null
+  private readonly lidCard = lidCard()
+  private readonly lidLoad: ModelLoad
 
-  load() {
-    this.lidLoading ??= (async () => {
-      const m = await getLIDModel()
-      await m.load()
-      this.lid = m
-    })()
-    return this.lidLoading
+  constructor(
+    config: Pick<Config, 'MODEL_LOAD_RETRY_MS' | 'MODEL_LOAD_RETRY_MAX_MS'>,
+    metrics?: Metrics,
+    /** How fastText lid.176 is loaded (tests pass a failing one). */
+    loadLid: () => Promise<Lid> = loadFastText,
+  ) {
+    this.lidLoad = new ModelLoad({
+      card: this.lidCard,
+      load: async () => {
+        this.lid = await loadLid()
+        return undefined
+      },
+      retryMs: config.MODEL_LOAD_RETRY_MS,
+      maxRetryMs: config.MODEL_LOAD_RETRY_MAX_MS,
+      metrics,
+    })
+  }
+
+  /** Loads fastText; a failure is reported on its card (and 503s language), never thrown. */
+  start() {
+    return this.lidLoad.start()
+  }
+
+  cards(): ModelCard[] {
+    return [this.lidCard, ...ruleModels]
+  }
+
+  close() {
+    this.lidLoad.close()
   }
 
   async analyze(
@@ -102,7 +140,7 @@ export class Analyzer {
   }
 
   async language(text: string) {
-    await this.load()
+    await this.lidLoad.ensure()
     const lid = this.lid as NonNullable<typeof this.lid>
     const top = await lid.identify(text.replace(/\s+/g, ' ').trim(), 3)
     const [best, ...rest] = top

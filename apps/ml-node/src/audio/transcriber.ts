@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Config } from '../config.js'
 import { ApiError, badRequest, modelNotFound, overloaded, unavailable } from '../http/errors.js'
+import type { Metrics } from '../metrics.js'
+import { ModelLoad } from '../models/model-load.js'
 import { card, type ModelCard } from '../models/registry.js'
 import type { OnnxModelInfo } from '../onnx/discovery.js'
 import { onnxCard } from '../onnx/runtime.js'
@@ -30,7 +32,18 @@ export interface Transcript {
 interface WhisperEntry {
   whisper: OnnxWhisper
   card: ModelCard
-  ready: Promise<void> | null
+  load: ModelLoad
+}
+
+/** 503 for a transcription that ran past TRANSCRIBE_TIMEOUT_MS. */
+const tooSlow = (ms: number) =>
+  unavailable(`Transcription did not finish within ${ms} ms.`, 5, 'timeout')
+
+/** Milliseconds left before `deadline`; throws the timeout once none are. */
+function left(deadline: number, ms: number) {
+  const rest = deadline - Date.now()
+  if (rest <= 0) throw tooSlow(ms)
+  return rest
 }
 
 function run(cmd: string, args: string[], timeoutMs: number) {
@@ -96,12 +109,21 @@ export class Transcriber {
   constructor(
     private readonly config: Config,
     onnx: OnnxModelInfo[] = [],
+    metrics?: Metrics,
   ) {
     for (const info of onnx.filter((m) => m.task === 'transcription')) {
+      const whisper = new OnnxWhisper(info, config)
+      const modelCard = onnxCard(info, 'transcription', 'Whisper encoder-decoder (ONNX)')
       this.whisper.set(info.id, {
-        whisper: new OnnxWhisper(info, config),
-        ready: null,
-        card: onnxCard(info, 'transcription', 'Whisper encoder-decoder (ONNX)'),
+        whisper,
+        card: modelCard,
+        load: new ModelLoad({
+          card: modelCard,
+          load: () => whisper.load(),
+          retryMs: config.MODEL_LOAD_RETRY_MS,
+          maxRetryMs: config.MODEL_LOAD_RETRY_MAX_MS,
+          metrics,
+        }),
       })
     }
     this.card = card({
@@ -121,30 +143,12 @@ export class Transcriber {
   }
 
   private async startWhisper() {
-    await Promise.all(
-      [...this.whisper.keys()].map((id) => this.ensureWhisper(id).catch(() => undefined)),
-    )
-  }
-
-  private ensureWhisper(id: string) {
-    const e = this.whisper.get(id) as WhisperEntry
-    e.ready ??= e.whisper.load().then(
-      ({ loadMs, details }) => {
-        e.card.status = 'ready'
-        e.card.details = { ...e.card.details, ...details, load_ms: Math.round(loadMs) }
-      },
-      (err: Error) => {
-        e.card.status = 'failed'
-        e.card.details = { ...e.card.details, error: err.message }
-        throw unavailable(`Model '${id}' failed to load: ${err.message}`, 30, 'model_load_failed')
-      },
-    )
-    return e.ready
+    await Promise.all([...this.whisper.values()].map((e) => e.load.start()))
   }
 
   /** Whisper models have settled (loaded or failed). */
   isReady() {
-    return [...this.whisper.values()].every((e) => e.card.status !== 'loading')
+    return [...this.whisper.values()].every((e) => e.load.settled)
   }
 
   ids() {
@@ -189,7 +193,10 @@ export class Transcriber {
   }
 
   async close() {
-    for (const e of this.whisper.values()) await e.whisper.close()
+    for (const e of this.whisper.values()) {
+      e.load.close()
+      await e.whisper.close()
+    }
   }
 
   async transcribe(
@@ -210,34 +217,37 @@ export class Transcriber {
     }
     if (this.active >= this.maxActive) throw overloaded(`Model '${model}'`, 2)
     this.active++
+    const timeout = this.config.TRANSCRIBE_TIMEOUT_MS
+    const deadline = Date.now() + timeout
     const dir = await mkdtemp(join(tmpdir(), 'mlnode-audio-'))
     try {
       const ext = (/\.([a-z0-9]{1,5})$/i.exec(filename)?.[1] ?? 'wav').toLowerCase()
       const input = join(dir, `input.${ext}`)
       const wav = join(dir, 'speech.wav')
       await writeFile(input, audio)
-      const timeout = this.config.REQUEST_TIMEOUT_MS
       try {
         await run(
           this.config.SOX_BIN,
           ['-D', input, '-r', '16000', '-c', '1', '-b', '16', '-e', 'signed-integer', wav],
-          timeout,
+          left(deadline, timeout),
         )
-      } catch {
+      } catch (err) {
+        if ((err as { killed?: boolean }).killed || err instanceof ApiError) throw tooSlow(timeout)
         throw badRequest(
           'file',
           'The uploaded file is not audio that sox can read (try WAV, FLAC or MP3).',
           'invalid_audio',
         )
       }
-      const duration = Number((await run(this.config.SOX_BIN, ['--i', '-D', wav], timeout)).trim())
+      const duration = Number(
+        (await run(this.config.SOX_BIN, ['--i', '-D', wav], left(deadline, timeout))).trim(),
+      )
       const out = await run(
         this.config.POCKETSPHINX_BIN,
         ['-infile', wav, '-time', 'yes', '-remove_noise', 'no', '-logfn', '/dev/null'],
-        timeout,
+        left(deadline, timeout),
       ).catch((err: NodeJS.ErrnoException & { killed?: boolean }) => {
-        if (err.killed)
-          throw unavailable(`Transcription did not finish within ${timeout} ms.`, 5, 'timeout')
+        if (err.killed) throw tooSlow(timeout)
         throw new ApiError(
           500,
           'The speech recogniser failed.',
@@ -262,9 +272,11 @@ export class Transcriber {
     opts: { language?: string | undefined; timestamps?: boolean },
   ): Promise<Transcript> {
     const entry = this.whisper.get(model) as WhisperEntry
-    await this.ensureWhisper(model)
+    await entry.load.ensure()
     if (this.active >= this.maxActive) throw overloaded(`Model '${model}'`, 2)
     this.active++
+    const timeout = this.config.TRANSCRIBE_TIMEOUT_MS
+    const deadline = Date.now() + timeout
     const dir = await mkdtemp(join(tmpdir(), 'mlnode-audio-'))
     try {
       const ext = (/\.([a-z0-9]{1,5})$/i.exec(filename)?.[1] ?? 'wav').toLowerCase()
@@ -275,9 +287,10 @@ export class Transcriber {
         await run(
           this.config.SOX_BIN,
           [input, '-r', '16000', '-c', '1', '-b', '32', '-e', 'floating-point', '-t', 'raw', raw],
-          this.config.REQUEST_TIMEOUT_MS,
+          left(deadline, timeout),
         )
       } catch (err) {
+        if ((err as { killed?: boolean }).killed || err instanceof ApiError) throw tooSlow(timeout)
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
           throw unavailable(
             `Transcription needs ${this.config.SOX_BIN} on this node.`,
@@ -294,10 +307,14 @@ export class Transcriber {
       const bytes = await readFile(raw)
       const samples = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2)
       const duration = samples.length / 16_000
+      left(deadline, timeout)
       const out = await entry.whisper.transcribe(samples, {
         language: opts.language,
         timestamps: opts.timestamps ?? false,
+        deadline,
       })
+      // Past the deadline the decoder was made to stop early: what it has is cut short.
+      if (Date.now() >= deadline) throw tooSlow(timeout)
       const segments: Segment[] = out.chunks.length
         ? out.chunks.map((c, id) => ({
             id,

@@ -54,6 +54,16 @@ describe('DynamicBatcher', () => {
     expect(await first).toEqual([2, 4, 6])
   })
 
+  it('takes a request larger than the queue when the queue is empty, never when it is not', async () => {
+    const { b, runs } = make({ maxQueue: 3 })
+    // Larger than the whole queue: an idle model must still serve it (else 429 forever).
+    const big = b.submit([1, 2, 3, 4, 5])
+    const err = await b.submit([6, 7, 8, 9]).catch((e: unknown) => e)
+    expect((err as ApiError).status).toBe(429)
+    expect(await big).toEqual([2, 4, 6, 8, 10])
+    expect(runs.flat()).toEqual([1, 2, 3, 4, 5])
+  })
+
   it('times out a request that waits too long, and drops its queued items', async () => {
     const { b, runs } = make({
       timeoutMs: 30,

@@ -11,7 +11,7 @@ export interface BatcherOptions<I, O> {
   maxWaitMs: number
   /** false: never gather across requests (each run holds one request's items). */
   gather: boolean
-  /** Items allowed to wait; a request that would overflow it gets 429. */
+  /** Items allowed to wait; a request that would overflow it gets 429 (unless the queue is empty). */
   maxQueue: number
   /** Per-request deadline, queueing included. */
   timeoutMs: number
@@ -65,7 +65,9 @@ export class DynamicBatcher<I, O> {
       return Promise.reject(unavailable(`${this.opts.name} is shutting down`, 5, 'shutting_down'))
     }
     if (inputs.length === 0) return Promise.resolve([])
-    if (this.queue.length + inputs.length > this.opts.maxQueue) {
+    // An empty queue takes any request, or one larger than the queue could never run (e.g. a
+    // cosine rerank of MAX_INPUTS_PER_REQUEST documents, which adds the query).
+    if (this.queue.length > 0 && this.queue.length + inputs.length > this.opts.maxQueue) {
       this.opts.onReject?.('queue_full')
       return Promise.reject(overloaded(`Model '${this.opts.name}'`, this.retryAfterS()))
     }

@@ -6,13 +6,17 @@ import {
   type Llama,
   LlamaChat,
   type LlamaContext,
+  type LlamaGrammar,
   LlamaLogLevel,
   type LlamaModel,
 } from 'node-llama-cpp'
 import type { Config } from '../config.js'
-import { ApiError, overloaded, unavailable } from '../http/errors.js'
+import { ApiError, badRequest, overloaded } from '../http/errors.js'
 import type { Metrics } from '../metrics.js'
+import { ModelLoad } from '../models/model-load.js'
 import { card, type ModelCard } from '../models/registry.js'
+import { checkGgufHeader } from './gguf-header.js'
+import { grammarSchema } from './json-schema.js'
 
 export const FIXTURE_ID = 'fixture-tiny-random'
 
@@ -21,11 +25,21 @@ export interface ChatMessage {
   content: string
 }
 
+/** OpenAI's `response_format`: free text, any JSON object, or JSON matching a schema. */
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; json_schema: { name: string; schema?: Record<string, unknown> } }
+
 export interface GenerateOptions {
   maxTokens: number
   temperature?: number | undefined
   topP?: number | undefined
   seed?: number | undefined
+  frequencyPenalty?: number | undefined
+  presencePenalty?: number | undefined
+  /** Constrains sampling (from `ChatService.grammar`). */
+  grammar?: LlamaGrammar | undefined
   stop: string[]
   signal: AbortSignal
   onDelta?: (text: string) => void
@@ -45,13 +59,32 @@ interface ChatModelEntry {
   card: ModelCard
   model: LlamaModel | null
   context: LlamaContext | null
-  loading: Promise<void> | null
+  load: ModelLoad
 }
 
-/** A counting semaphore with a bounded wait queue. */
+/** The signal's reason as the error to throw (an ApiError for a deadline, else an abort). */
+const abortError = (signal: AbortSignal) =>
+  signal.reason instanceof Error ? signal.reason : new Error('request aborted by the client')
+
+/** Waits for `p`, or rejects as soon as `signal` aborts (`p` itself carries on). */
+function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p
+  if (signal.aborted) return Promise.reject(abortError(signal))
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal))
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
+
+interface Waiter {
+  grant: () => void
+}
+
+/** A counting semaphore with a bounded wait queue; a waiter whose signal aborts leaves it. */
 class Slots {
   private active = 0
-  private waiting: (() => void)[] = []
+  private waiting: Waiter[] = []
   constructor(
     private readonly max: number,
     private readonly maxWaiting: number,
@@ -59,18 +92,36 @@ class Slots {
   get queued() {
     return this.waiting.length
   }
-  async acquire(name: string) {
+  get running() {
+    return this.active
+  }
+  async acquire(name: string, signal?: AbortSignal) {
+    if (signal?.aborted) throw abortError(signal)
     if (this.active < this.max) {
       this.active++
       return
     }
     if (this.waiting.length >= this.maxWaiting) throw overloaded(`Chat model '${name}'`, 2)
-    await new Promise<void>((r) => this.waiting.push(r))
-    this.active++
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        this.waiting = this.waiting.filter((w) => w !== waiter)
+        reject(abortError(signal as AbortSignal))
+      }
+      const waiter: Waiter = {
+        grant: () => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve()
+        },
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.waiting.push(waiter)
+    })
   }
   release() {
-    this.active--
-    this.waiting.shift()?.()
+    // Hand the slot straight to the next waiter, so no newcomer can slip in between.
+    const next = this.waiting.shift()
+    if (next) next.grant()
+    else this.active--
   }
 }
 
@@ -100,27 +151,40 @@ export class ChatService {
   }
 
   private entry(id: string, path: string, fixture: boolean): ChatModelEntry {
-    return {
+    const modelCard = card({
+      id,
+      task: 'chat',
+      kind: fixture
+        ? 'fixture (random weights, test only: produces gibberish)'
+        : 'generative LLM (GGUF)',
+      family: fixture ? 'tiny llama-architecture network' : 'read from the GGUF metadata at load',
+      runtime: 'node-llama-cpp 3.21.1 (llama.cpp)',
+      source: fixture
+        ? 'built by scripts/make-fixture-gguf.ts'
+        : `MODEL_DIR/chat/${basename(path)}`,
+      license: fixture ? 'n/a' : 'see the model card of the weights',
+      status: 'loading',
+    })
+    const e: ChatModelEntry = {
       id,
       path,
       model: null,
       context: null,
-      loading: null,
-      card: card({
-        id,
-        task: 'chat',
-        kind: fixture
-          ? 'fixture (random weights, test only: produces gibberish)'
-          : 'generative LLM (GGUF)',
-        family: fixture ? 'tiny llama-architecture network' : 'read from the GGUF metadata at load',
-        runtime: 'node-llama-cpp 3.21.1 (llama.cpp)',
-        source: fixture
-          ? 'built by scripts/make-fixture-gguf.ts'
-          : `MODEL_DIR/chat/${basename(path)}`,
-        license: fixture ? 'n/a' : 'see the model card of the weights',
-        status: 'loading',
+      card: modelCard,
+      load: new ModelLoad({
+        card: modelCard,
+        load: () => this.loadModel(e),
+        retryMs: this.config.MODEL_LOAD_RETRY_MS,
+        maxRetryMs: this.config.MODEL_LOAD_RETRY_MAX_MS,
+        metrics: this.metrics,
+        // llama.cpp's messages name the full path; the card already says which file.
+        describe: (err) =>
+          String((err as Error)?.message ?? err)
+            .split(path)
+            .join(basename(path)),
       }),
     }
+    return e
   }
 
   list() {
@@ -131,8 +195,17 @@ export class ChatService {
     return [...this.entries.keys()]
   }
 
+  /** Every GGUF has settled: loaded, or failed and reported (a broken file does not hold /readyz). */
   isReady() {
-    return [...this.entries.values()].every((e) => e.card.status === 'ready')
+    return [...this.entries.values()].every((e) => e.load.settled)
+  }
+
+  /** Requests waiting for a sequence, and sequences generating. */
+  get queued() {
+    return this.slots.queued
+  }
+  get running() {
+    return this.slots.running
   }
 
   private getLlama() {
@@ -148,42 +221,34 @@ export class ChatService {
   }
 
   async start() {
-    await Promise.all([...this.entries.values()].map((e) => this.load(e).catch(() => undefined)))
+    await Promise.all([...this.entries.values()].map((e) => e.load.start()))
   }
 
-  private load(e: ChatModelEntry) {
-    e.loading ??= (async () => {
-      const started = performance.now()
-      try {
-        const llama = await this.getLlama()
-        const model = await llama.loadModel({ modelPath: e.path })
-        const contextSize = Math.min(this.config.LLAMA_CONTEXT_SIZE, model.trainContextSize)
-        e.context = await model.createContext({
-          contextSize,
-          threads: this.config.threads,
-          sequences: this.config.CHAT_MAX_CONCURRENT,
-        })
-        e.model = model
-        const meta = model.fileInfo.metadata as {
-          general?: { name?: string; architecture?: string }
-        }
-        e.card.status = 'ready'
-        e.card.context_length = contextSize
-        if (e.id !== FIXTURE_ID)
-          e.card.family = `${meta.general?.name ?? 'unknown'} (${meta.general?.architecture ?? '?'})`
-        e.card.details = {
-          gpu: llama.gpu || 'cpu',
-          threads: this.config.threads,
-          size_bytes: model.size,
-        }
-        this.metrics.modelLoadSeconds.set({ model: e.id }, (performance.now() - started) / 1000)
-      } catch (err) {
-        e.card.status = 'failed'
-        e.card.details = { error: (err as Error).message }
-        throw err
+  private async loadModel(e: ChatModelEntry) {
+    await checkGgufHeader(e.path)
+    const llama = await this.getLlama()
+    const model = await llama.loadModel({ modelPath: e.path })
+    try {
+      const contextSize = Math.min(this.config.LLAMA_CONTEXT_SIZE, model.trainContextSize)
+      e.context = await model.createContext({
+        contextSize,
+        threads: this.config.threads,
+        sequences: this.config.CHAT_MAX_CONCURRENT,
+      })
+      e.model = model
+      const meta = model.fileInfo.metadata as {
+        general?: { name?: string; architecture?: string }
       }
-    })()
-    return e.loading
+      e.card.context_length = contextSize
+      if (e.id !== FIXTURE_ID)
+        e.card.family = `${meta.general?.name ?? 'unknown'} (${meta.general?.architecture ?? '?'})`
+      return {
+        details: { gpu: llama.gpu || 'cpu', threads: this.config.threads, size_bytes: model.size },
+      }
+    } catch (err) {
+      await model.dispose()
+      throw err
+    }
   }
 
   resolve(model: string): ChatModelEntry {
@@ -209,17 +274,45 @@ export class ChatService {
     return e
   }
 
-  /** Waits for a free sequence (bounded queue: 429 beyond it) and loads the model if needed. */
-  async acquire(model: string) {
+  /**
+   * Waits for a free sequence (bounded queue: 429 beyond it) and loads the model if needed. A
+   * caller whose `signal` aborts (client gone, deadline) leaves the queue at once and is never
+   * generated for; the error thrown is the signal's reason.
+   */
+  async acquire(model: string, signal?: AbortSignal) {
     const e = this.resolve(model)
-    await this.slots.acquire(model)
+    await this.slots.acquire(model, signal)
     try {
-      await this.load(e)
-    } catch {
+      await untilAborted(e.load.ensure(), signal)
+      if (signal?.aborted) throw abortError(signal)
+    } catch (err) {
       this.slots.release()
-      throw unavailable(`Chat model '${model}' failed to load`, 30, 'model_load_failed')
+      throw err
     }
-    return { entry: e, release: () => this.slots.release() }
+    let released = false
+    const release = () => {
+      if (released) return
+      released = true
+      this.slots.release()
+    }
+    return { entry: e, release }
+  }
+
+  /** The grammar for a `response_format`; a schema llama.cpp cannot compile is a 400. */
+  async grammar(format: ResponseFormat | undefined): Promise<LlamaGrammar | undefined> {
+    if (!format || format.type === 'text') return undefined
+    const llama = await this.getLlama()
+    if (format.type === 'json_object') return llama.getGrammarFor('json')
+    const schema = grammarSchema(format.json_schema.schema ?? { type: 'object' })
+    try {
+      // biome-ignore lint/suspicious/noExplicitAny: any JSON schema the caller sends; llama.cpp checks it
+      return await llama.createGrammarForJsonSchema(schema as any)
+    } catch (err) {
+      throw badRequest(
+        'response_format.json_schema.schema',
+        `This JSON schema cannot be turned into a grammar: ${(err as Error).message}`,
+      )
+    }
   }
 
   async generate(
@@ -227,6 +320,10 @@ export class ChatService {
     messages: ChatMessage[],
     opts: GenerateOptions,
   ): Promise<GenerateResult> {
+    // A caller that left (or ran out of time) before its turn costs no generation at all.
+    if (opts.signal.aborted) {
+      return { text: '', finishReason: 'stop', promptTokens: 0, completionTokens: 0, aborted: true }
+    }
     const context = e.context as LlamaContext
     const sequence = context.getSequence()
     const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false })
@@ -245,6 +342,15 @@ export class ChatService {
         ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
         ...(opts.topP !== undefined ? { topP: opts.topP } : {}),
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+        ...(opts.frequencyPenalty !== undefined || opts.presencePenalty !== undefined
+          ? {
+              repeatPenalty: {
+                frequencyPenalty: opts.frequencyPenalty ?? 0,
+                presencePenalty: opts.presencePenalty ?? 0,
+              },
+            }
+          : {}),
+        ...(opts.grammar ? { grammar: opts.grammar } : {}),
         ...(opts.stop.length > 0 ? { customStopTriggers: opts.stop } : {}),
         signal: opts.signal,
         stopOnAbortSignal: true,
@@ -270,7 +376,8 @@ export class ChatService {
 
   async close() {
     for (const e of this.entries.values()) {
-      await e.loading?.catch(() => undefined)
+      e.load.close()
+      await e.load.ensure().catch(() => undefined)
       await e.context?.dispose()
       await e.model?.dispose()
     }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { ConfigError } from '../config.js'
 import type { EmbeddingService } from '../embeddings/service.js'
 import { ApiError, badRequest, modelNotFound } from '../http/errors.js'
 import { card, type ModelCard } from '../models/registry.js'
@@ -61,8 +62,16 @@ export class ClassifierStore {
   }
 
   async load() {
-    await mkdir(this.dir, { recursive: true })
-    for (const f of await readdir(this.dir)) {
+    let files: string[]
+    try {
+      await mkdir(this.dir, { recursive: true })
+      files = await readdir(this.dir)
+    } catch (err) {
+      throw new ConfigError(
+        `MODEL_DIR/classifiers (${this.dir}) cannot be used: ${(err as Error).message}`,
+      )
+    }
+    for (const f of files) {
       if (!f.endsWith('.json')) continue
       try {
         const rec = JSON.parse(await readFile(join(this.dir, f), 'utf8')) as ClassifierRecord

@@ -2,11 +2,12 @@ import { DynamicBatcher } from '../batching/batcher.js'
 import type { Config } from '../config.js'
 import { modelNotFound, unavailable } from '../http/errors.js'
 import type { Metrics } from '../metrics.js'
+import { ModelLoad } from '../models/model-load.js'
 import { card, type ModelCard } from '../models/registry.js'
 import type { OnnxModelInfo } from '../onnx/discovery.js'
 import { OnnxEmbedder, onnxDimensions } from '../onnx/embedder.js'
 import { onnxCard } from '../onnx/runtime.js'
-import { type Embedder, UseLiteEmbedder } from './use-lite.js'
+import { type Embedder, ModelLostError, UseLiteEmbedder } from './use-lite.js'
 
 export interface Embedded {
   vector: Float32Array
@@ -17,7 +18,7 @@ interface Entry {
   embedder: Embedder
   batcher: DynamicBatcher<string, Embedded>
   card: ModelCard
-  ready: Promise<void> | null
+  load: ModelLoad
   /** A MODEL_DIR model: its failure is reported but does not hold the node back from ready. */
   optional: boolean
 }
@@ -64,6 +65,14 @@ export class EmbeddingService {
   private add(embedder: Embedder, modelCard: ModelCard, optional = false) {
     const { config, metrics } = this
     const name = embedder.id
+    const load = new ModelLoad({
+      card: modelCard,
+      load: () => embedder.load(),
+      retryMs: config.MODEL_LOAD_RETRY_MS,
+      maxRetryMs: config.MODEL_LOAD_RETRY_MAX_MS,
+      metrics,
+    })
+    embedder.onLost = (err) => load.lost(err)
     const batcher = new DynamicBatcher<string, Embedded>({
       name,
       maxBatch: config.BATCH_MAX_SIZE,
@@ -72,6 +81,8 @@ export class EmbeddingService {
       maxQueue: config.QUEUE_MAX_ITEMS,
       timeoutMs: config.REQUEST_TIMEOUT_MS,
       run: async (texts) => {
+        // Items queued while the model reloads (its worker died) wait for the reload.
+        await load.ensure()
         const out = await embedder.embed(texts)
         return out.vectors.map((vector, i) => ({ vector, tokens: out.tokens[i] ?? 0 }))
       },
@@ -79,32 +90,12 @@ export class EmbeddingService {
       onQueueDepth: (d) => metrics.queueDepth.set({ model: name }, d),
       onReject: (reason) => metrics.rejected.inc({ model: name, reason }),
     })
-    this.entries.set(name, { embedder, batcher, card: modelCard, ready: null, optional })
+    this.entries.set(name, { embedder, batcher, card: modelCard, load, optional })
   }
 
   /** Load every model; resolves when all are ready (or failed, which is reported, not thrown). */
   async start() {
-    await Promise.all([...this.entries.keys()].map((id) => this.ensure(id).catch(() => undefined)))
-  }
-
-  private ensure(id: string) {
-    const e = this.entries.get(id)
-    if (!e) throw modelNotFound(id, this.ids())
-    if (!e.ready) {
-      e.ready = e.embedder.load().then(
-        ({ loadMs, details }) => {
-          e.card.status = 'ready'
-          e.card.details = { ...e.card.details, ...details, load_ms: Math.round(loadMs) }
-          this.metrics.modelLoadSeconds.set({ model: id }, loadMs / 1000)
-        },
-        (err: Error) => {
-          e.card.status = 'failed'
-          e.card.details = { ...e.card.details, error: err.message }
-          throw unavailable(`Model '${id}' failed to load: ${err.message}`, 30, 'model_load_failed')
-        },
-      )
-    }
-    return e.ready
+    await Promise.all([...this.entries.values()].map((e) => e.load.start()))
   }
 
   ids() {
@@ -117,9 +108,12 @@ export class EmbeddingService {
 
   /** Every required model loaded, and every optional one settled (loaded or failed). */
   isReady() {
-    return [...this.entries.values()].every(
-      (e) => e.card.status === 'ready' || (e.optional && e.card.status === 'failed'),
-    )
+    return [...this.entries.values()].every((e) => (e.optional ? e.load.settled : e.load.ready))
+  }
+
+  /** The model object behind an id (diagnostics and tests). */
+  embedder(id: string): Embedder | undefined {
+    return this.entries.get(id)?.embedder
   }
 
   dimensions(id: string) {
@@ -133,8 +127,15 @@ export class EmbeddingService {
   async embed(model: string, texts: string[], signal?: AbortSignal): Promise<Embedded[]> {
     const e = this.entries.get(model)
     if (!e) throw modelNotFound(model, this.ids())
-    await this.ensure(model)
-    const out = await e.batcher.submit(texts, signal)
+    await e.load.ensure()
+    const out = await e.batcher.submit(texts, signal).catch((err: unknown) => {
+      if (!(err instanceof ModelLostError)) throw err
+      throw unavailable(
+        `Model '${model}' stopped while computing (${err.message}); it is being reloaded.`,
+        e.load.retryAfterS(),
+        'model_unavailable',
+      )
+    })
     this.metrics.tokens.inc(
       { model, kind: 'embedding' },
       out.reduce((s, o) => s + o.tokens, 0),
@@ -144,6 +145,7 @@ export class EmbeddingService {
 
   async close() {
     for (const e of this.entries.values()) {
+      e.load.close()
       await e.batcher.close()
       await e.embedder.close()
     }

@@ -11,7 +11,12 @@ export interface Embedder {
   load(): Promise<{ loadMs: number; details: Record<string, unknown> }>
   embed(texts: string[]): Promise<EmbeddingBatch>
   close(): Promise<void>
+  /** Set by the owner: the loaded model stopped working (its worker died). */
+  onLost?: ((err: Error) => void) | undefined
 }
+
+/** A batch failed because the model's worker died; the model reloads (see ModelLoad.lost). */
+export class ModelLostError extends Error {}
 
 interface Pending {
   resolve: (b: EmbeddingBatch) => void
@@ -30,16 +35,27 @@ export class UseLiteEmbedder implements Embedder {
   private pending = new Map<number, Pending>()
   private nextId = 1
   details: Record<string, unknown> = {}
+  onLost: ((err: Error) => void) | undefined
 
-  load() {
+  /** The worker thread while loaded (tests stop it to check recovery). */
+  get thread() {
+    return this.worker
+  }
+
+  async load() {
+    // A reload after the worker died, or after a failed load: never keep two threads.
+    await this.close()
     return new Promise<{ loadMs: number; details: Record<string, unknown> }>((resolve, reject) => {
       const worker = new Worker(new URL('./use-worker.mjs', import.meta.url))
       this.worker = worker
-      worker.once('error', reject)
+      let ready = false
+      worker.once('error', (err) => {
+        if (!ready) reject(err)
+      })
       worker.on('message', (msg) => {
         if (msg.type === 'ready') {
-          worker.off('error', reject)
-          worker.on('error', (err) => this.failAll(err))
+          ready = true
+          worker.on('error', (err) => this.failAll(new ModelLostError(err.message)))
           this.details = { backend: msg.backend, simd: msg.simd, threads: msg.threads }
           resolve({ loadMs: msg.loadMs, details: this.details })
           return
@@ -54,13 +70,21 @@ export class UseLiteEmbedder implements Embedder {
         }
         p.resolve({ vectors, tokens: msg.tokens })
       })
-      worker.on('exit', (code) => this.failAll(new Error(`embedding worker exited (${code})`)))
+      worker.on('exit', (code) => {
+        const err = new ModelLostError(`embedding worker exited (code ${code})`)
+        this.failAll(err)
+        if (this.worker !== worker) return // closed on purpose
+        this.worker = null
+        // Before 'ready' this is a failed load; after it, the owner reloads.
+        if (!ready) reject(new Error(`${err.message} before the model was ready`))
+        else this.onLost?.(err)
+      })
     })
   }
 
   embed(texts: string[]) {
     const worker = this.worker
-    if (!worker) return Promise.reject(new Error('embedder not loaded'))
+    if (!worker) return Promise.reject(new ModelLostError('embedder not loaded'))
     const id = this.nextId++
     return new Promise<EmbeddingBatch>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })

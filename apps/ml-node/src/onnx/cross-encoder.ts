@@ -1,6 +1,6 @@
 import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers'
 import type { Config } from '../config.js'
-import type { OnnxModelInfo } from './discovery.js'
+import { type OnnxModelInfo, refreshModelFolder } from './discovery.js'
 import { loadErrorMessage, transformers, withDevice } from './runtime.js'
 
 export interface PairScore {
@@ -29,6 +29,7 @@ export class OnnxCrossEncoder {
 
   async load() {
     const { info } = this
+    refreshModelFolder(info)
     if (info.problem) throw new Error(info.problem)
     const t0 = performance.now()
     try {

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import type { Config } from '../config.js'
 
 export type OnnxTask = 'embeddings' | 'rerank' | 'transcription'
@@ -126,6 +126,20 @@ export function inspectModelFolder(
     }
   }
   return info
+}
+
+/**
+ * Reads a model folder again before a load attempt, so a folder fixed in place (a file added or
+ * replaced) loads on the next attempt without a restart. A bad folder name stays bad.
+ */
+export function refreshModelFolder(info: OnnxModelInfo) {
+  if (!NAME.test(basename(info.dir))) return
+  const fresh = inspectModelFolder(info.dir, info.id, info.task, info.source)
+  info.config = fresh.config
+  info.meta = fresh.meta
+  info.dtype = fresh.dtype
+  if (fresh.problem) info.problem = fresh.problem
+  else delete info.problem
 }
 
 function scanRoot(root: string, label: string, fixtureRoot: boolean, allowFixtures: boolean) {

@@ -1,7 +1,7 @@
 import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers'
 import type { Config } from '../config.js'
 import type { Embedder, EmbeddingBatch } from '../embeddings/use-lite.js'
-import type { OnnxModelInfo } from './discovery.js'
+import { type OnnxModelInfo, refreshModelFolder } from './discovery.js'
 import { loadErrorMessage, transformers, withDevice } from './runtime.js'
 
 /** Width of the vectors a folder's model produces: synthstack.json, else config.json. */
@@ -33,6 +33,7 @@ export class OnnxEmbedder implements Embedder {
 
   async load() {
     const { info } = this
+    refreshModelFolder(info)
     if (info.problem) throw new Error(info.problem)
     const t0 = performance.now()
     try {

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEV_API_KEY } from '../config.js'
 import type { ModelCard } from '../models/registry.js'
 import { type RunningServer, startServer } from '../server.js'
+import { inspectModelFolder } from './discovery.js'
 import {
   CLOSING_TIMESTAMP,
   ensureWhisperFixture,
@@ -22,6 +23,7 @@ import {
   FIXTURE_WHISPER,
   whisperFixtureVocab,
 } from './fixture-whisper.js'
+import { OnnxWhisper } from './whisper.js'
 
 // Needs sox (the Whisper path converts uploads with it) and, for the speech clip and the
 // pocketsphinx comparison, espeak-ng and pocketsphinx (.ci/run installs them).
@@ -220,6 +222,48 @@ describe('Whisper through transformers.js (random-weight fixture)', () => {
     expect(res.duration).toBeCloseTo(35, 1)
     expect(res.text.length).toBeGreaterThan(0)
     expect(res.segments?.length).toBeGreaterThan(0)
+  })
+})
+
+describe('TRANSCRIBE_TIMEOUT_MS', () => {
+  it('past the deadline the decoder is made to end at once (end-of-text forced)', async () => {
+    const info = inspectModelFolder(dir, FIXTURE_WHISPER, 'transcription', 'fixture')
+    const whisper = new OnnxWhisper(info, { ...server.services.config, ONNX_THREADS: 1 })
+    await whisper.load()
+    try {
+      const samples = samplesOf(speech)
+      const full = await whisper.transcribe(samples, { timestamps: false })
+      expect(full.text.split(' ')).toHaveLength(5)
+      const early = await whisper.transcribe(samples, { timestamps: false, deadline: Date.now() })
+      expect(early.text).toBe('')
+      const stamped = await whisper.transcribe(samples, { timestamps: true, deadline: Date.now() })
+      expect(stamped.text).toBe('')
+      const later = await whisper.transcribe(samples, {
+        timestamps: false,
+        deadline: Date.now() + 60_000,
+      })
+      expect(later.text).toBe(full.text)
+    } finally {
+      await whisper.close()
+    }
+  })
+
+  it('a transcription past the deadline is a 503 timeout, and the next one is served', async () => {
+    const config = server.services.config
+    const saved = config.TRANSCRIBE_TIMEOUT_MS
+    config.TRANSCRIBE_TIMEOUT_MS = 1
+    try {
+      for (const model of [FIXTURE_WHISPER, 'pocketsphinx-en-us']) {
+        const err = (await client.audio.transcriptions
+          .create({ model, file: upload(speech) })
+          .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>
+        expect(err.status, model).toBe(503)
+        expect(err.code).toBe('timeout')
+      }
+    } finally {
+      config.TRANSCRIBE_TIMEOUT_MS = saved
+    }
+    expect((await transcribe(speech)).text.split(' ')).toHaveLength(5)
   })
 })
 

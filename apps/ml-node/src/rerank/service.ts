@@ -1,8 +1,9 @@
 import { DynamicBatcher } from '../batching/batcher.js'
 import type { Config } from '../config.js'
 import type { EmbeddingService } from '../embeddings/service.js'
-import { modelNotFound, unavailable } from '../http/errors.js'
+import { modelNotFound } from '../http/errors.js'
 import type { Metrics } from '../metrics.js'
+import { ModelLoad } from '../models/model-load.js'
 import { card, type ModelCard } from '../models/registry.js'
 import { OnnxCrossEncoder, type PairScore } from '../onnx/cross-encoder.js'
 import type { OnnxModelInfo } from '../onnx/discovery.js'
@@ -54,7 +55,7 @@ interface CrossEntry {
   encoder: OnnxCrossEncoder
   batcher: DynamicBatcher<[string, string], PairScore>
   card: ModelCard
-  ready: Promise<void> | null
+  load: ModelLoad
 }
 
 export class RerankService {
@@ -70,13 +71,20 @@ export class RerankService {
     for (const info of onnx.filter((m) => m.task === 'rerank')) {
       const encoder = new OnnxCrossEncoder(info, config)
       const name = info.id
+      const modelCard = onnxCard(info, 'rerank', 'cross-encoder', {
+        ...(typeof info.config.max_position_embeddings === 'number'
+          ? { context_length: info.config.max_position_embeddings }
+          : {}),
+      })
       this.cross.set(name, {
         encoder,
-        ready: null,
-        card: onnxCard(info, 'rerank', 'cross-encoder', {
-          ...(typeof info.config.max_position_embeddings === 'number'
-            ? { context_length: info.config.max_position_embeddings }
-            : {}),
+        card: modelCard,
+        load: new ModelLoad({
+          card: modelCard,
+          load: () => encoder.load(),
+          retryMs: config.MODEL_LOAD_RETRY_MS,
+          maxRetryMs: config.MODEL_LOAD_RETRY_MAX_MS,
+          metrics,
         }),
         batcher: new DynamicBatcher<[string, string], PairScore>({
           name,
@@ -104,34 +112,17 @@ export class RerankService {
 
   /** Cross-encoders settle (load or fail) before the node reports ready. */
   isReady() {
-    return [...this.cross.values()].every((e) => e.card.status !== 'loading')
+    return [...this.cross.values()].every((e) => e.load.settled)
   }
 
   async start() {
-    await Promise.all([...this.cross.keys()].map((id) => this.ensure(id).catch(() => undefined)))
-  }
-
-  private ensure(id: string) {
-    const e = this.cross.get(id) as CrossEntry
-    e.ready ??= e.encoder.load().then(
-      ({ loadMs, details }) => {
-        e.card.status = 'ready'
-        e.card.details = { ...e.card.details, ...details, load_ms: Math.round(loadMs) }
-        this.metrics?.modelLoadSeconds.set({ model: id }, loadMs / 1000)
-      },
-      (err: Error) => {
-        e.card.status = 'failed'
-        e.card.details = { ...e.card.details, error: err.message }
-        throw unavailable(`Model '${id}' failed to load: ${err.message}`, 30, 'model_load_failed')
-      },
-    )
-    return e.ready
+    await Promise.all([...this.cross.values()].map((e) => e.load.start()))
   }
 
   /** What `model` names: `default` becomes the first ready cross-encoder, else `bm25`. */
   resolve(model: string) {
     if (model !== DEFAULT_RERANK) return model
-    const ready = [...this.cross.values()].filter((e) => e.card.status === 'ready')
+    const ready = [...this.cross.values()].filter((e) => e.load.ready)
     return (ready.find((e) => !e.encoder.info.fixture) ?? ready[0])?.card.id ?? 'bm25'
   }
 
@@ -139,7 +130,7 @@ export class RerankService {
     const model = this.resolve(requested)
     const cross = this.cross.get(model)
     if (cross) {
-      await this.ensure(model)
+      await cross.load.ensure()
       const out = await cross.batcher.submit(
         docs.map((d) => [query, d] as [string, string]),
         signal,
@@ -167,6 +158,7 @@ export class RerankService {
 
   async close() {
     for (const e of this.cross.values()) {
+      e.load.close()
       await e.batcher.close()
       await e.encoder.close()
     }

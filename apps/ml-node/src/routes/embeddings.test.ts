@@ -4,16 +4,20 @@ import { join } from 'node:path'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEV_API_KEY } from '../config.js'
+import type { UseLiteEmbedder } from '../embeddings/use-lite.js'
 import { type RunningServer, startServer } from '../server.js'
 
 let server: RunningServer
 let client: OpenAI
+const auth = { authorization: `Bearer ${DEV_API_KEY}`, 'content-type': 'application/json' }
 
 beforeAll(async () => {
   server = await startServer({
     PORT: 0,
     QUEUE_MAX_ITEMS: 64,
+    MAX_INPUTS_PER_REQUEST: 64,
     BATCH_MAX_WAIT_MS: 5,
+    MODEL_LOAD_RETRY_MS: 300,
     MODEL_DIR: mkdtempSync(join(tmpdir(), 'mlnode-')),
   })
   client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: DEV_API_KEY, maxRetries: 0 })
@@ -157,5 +161,73 @@ describe('POST /v1/embeddings', () => {
     expect(body.error.code).toBe('queue_full')
     const again = await client.embeddings.create({ model: 'use-lite-512', input: 'still alive' })
     expect(again.data).toHaveLength(1)
+  })
+})
+
+describe('when the model cannot keep up or stops', () => {
+  it('answers 503 timeout with Retry-After through the route when a batch misses REQUEST_TIMEOUT_MS', async () => {
+    // A node whose deadline is 1 ms: no batch can make it.
+    const tight = await startServer({
+      PORT: 0,
+      REQUEST_TIMEOUT_MS: 1,
+      BATCH_MAX_WAIT_MS: 20,
+      MODEL_DIR: mkdtempSync(join(tmpdir(), 'mlnode-')),
+    })
+    try {
+      const res = await fetch(`${tight.url}/v1/embeddings`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ model: 'use-lite-512', input: ['one', 'two'] }),
+      })
+      expect(res.status).toBe(503)
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+      expect(await res.json()).toMatchObject({ error: { type: 'server_error', code: 'timeout' } })
+      const err = await new OpenAI({
+        baseURL: `${tight.url}/v1`,
+        apiKey: DEV_API_KEY,
+        maxRetries: 0,
+      }).embeddings
+        .create({ model: 'use-lite-512', input: 'x' })
+        .catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(OpenAI.InternalServerError)
+    } finally {
+      await tight.close()
+    }
+  })
+
+  it('recovers when the USE-lite worker dies: fails what was running, reloads, never hangs', async () => {
+    const embedder = server.services.embeddings.embedder('use-lite-512') as UseLiteEmbedder
+    const card = () => server.services.listModels().find((m) => m.id === 'use-lite-512')
+    // Up for longer than MODEL_LOAD_RETRY_MS (300 ms): a death reloads at once.
+    await new Promise((r) => setTimeout(r, 400))
+    const texts = Array.from({ length: 64 }, (_, i) => `a sentence to embed while dying ${i}`)
+    const inFlight = fetch(`${server.url}/v1/embeddings`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ model: 'use-lite-512', input: texts, encoding_format: 'base64' }),
+      signal: AbortSignal.timeout(30_000),
+    })
+    await new Promise((r) => setTimeout(r, 30))
+    await embedder.thread?.terminate()
+    expect(['failed', 'loading']).toContain(card()?.status)
+    expect(String(card()?.details?.error)).toContain('exited')
+    // What was queued or running either finished after the reload or got a 503 saying when to
+    // retry; nothing waits for ever.
+    const first = await inFlight
+    expect([200, 503]).toContain(first.status)
+    if (first.status === 503) {
+      expect(Number(first.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+      const body = (await first.json()) as { error: { code: string } }
+      expect(['model_unavailable', 'model_load_failed']).toContain(body.error.code)
+    }
+    const next = await client.embeddings.create(
+      { model: 'use-lite-512', input: 'after the reload', encoding_format: 'float' },
+      { timeout: 30_000 },
+    )
+    expect(next.data[0]?.embedding).toHaveLength(512)
+    expect(card()?.status).toBe('ready')
+    expect(embedder.thread).not.toBeNull()
+    const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { status: string }
+    expect(ready.status).toBe('ready')
   })
 })

@@ -15,10 +15,11 @@ export function healthRoutes(svc: Services) {
         : {}),
     }))
     const ready = svc.ready()
-    const failed = svc
+    // Once started, a model that is failed or reloading (after a failure) makes the node degraded.
+    const degraded = svc
       .listModels()
-      .some((m) => m.status === 'failed' && m.task !== 'classification')
-    const status = !ready ? 'loading' : failed ? 'degraded' : 'ready'
+      .some((m) => (m.status === 'failed' || m.status === 'loading') && m.task !== 'classification')
+    const status = !ready ? 'loading' : degraded ? 'degraded' : 'ready'
     return c.json({ status, models }, ready ? 200 : 503)
   })
   app.get('/metrics', async (c) => {
