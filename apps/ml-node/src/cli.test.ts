@@ -65,6 +65,20 @@ describe('cli', () => {
     expect(output()).not.toContain('ENOTDIR')
   })
 
+  it('exits 1 with one line naming the registry file and the field, without a stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlnode-cli-'))
+    const file = join(dir, 'registry.json')
+    writeFileSync(file, JSON.stringify({ aliases: { 'gpt-4o-mini': 'llama-3-8b' } }))
+    const { output, exited } = collect(start({ PORT: '0', MODEL_DIR: dir }))
+    expect(await exited).toBe(1)
+    const lines = output().trim().split('\n')
+    expect(lines.filter((l) => l.includes('registry.json'))).toEqual([
+      `[ml-node] MODEL_REGISTRY (${file}) cannot be used: aliases["gpt-4o-mini"]: 'llama-3-8b' is not a model on this node (known: bm25, pocketsphinx-en-us, use-lite-512, use-lite-512-cosine)`,
+    ])
+    expect(output()).not.toMatch(/^\s+at /m)
+    expect(output()).not.toContain('listening on')
+  })
+
   it('starts, answers /healthz, and stops cleanly on SIGTERM', async () => {
     const child = start({ PORT: '0' })
     const { output, exited } = collect(child)

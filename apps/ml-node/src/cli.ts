@@ -8,6 +8,8 @@ async function main() {
   console.log(
     `[ml-node] listening on ${server.url} (threads=${config.threads}, MODEL_DIR=${config.MODEL_DIR})`,
   )
+  const registry = server.services.catalog.summary()
+  if (registry) console.log(`[ml-node] ${registry}`)
   if (config.usingDevKey) {
     console.warn('[ml-node] ML_NODE_API_KEYS is not set: using the development token (see README)')
   }
@@ -17,6 +19,7 @@ async function main() {
       console.log(
         `[ml-node] ready in ${ms} ms: ${server.services
           .listModels()
+          .filter((m) => m.alias_of === undefined)
           .map((m) => `${m.id}(${m.status})`)
           .join(' ')}`,
       )

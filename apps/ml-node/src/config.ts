@@ -21,6 +21,8 @@ const schema = z.object({
   NODE_ENV: z.string().default('development'),
   ML_NODE_API_KEYS: z.string().optional(),
   MODEL_DIR: z.string().min(1).default(resolve(packageRoot, '.data/models')),
+  /** The registry file (aliases, defaults, explicit models, disabled); default MODEL_DIR/registry.json. */
+  MODEL_REGISTRY: z.string().min(1).optional(),
   /** Largest JSON body, bytes. */
   BODY_LIMIT_BYTES: int(2 * 1024 * 1024, 1024),
   /** Largest audio upload, bytes. */

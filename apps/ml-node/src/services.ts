@@ -1,13 +1,26 @@
-import { Analyzer } from './analysis/analyzer.js'
-import { Transcriber } from './audio/transcriber.js'
+import { Analyzer, LID_MODEL, ruleModels } from './analysis/analyzer.js'
+import { TRANSCRIBE_MODEL, Transcriber } from './audio/transcriber.js'
 import { ChatService } from './chat/service.js'
 import { ClassifierStore } from './classifiers/store.js'
 import type { Config } from './config.js'
-import { EmbeddingService } from './embeddings/service.js'
+import { EmbeddingService, USE_LITE } from './embeddings/service.js'
 import { createMetrics, type Metrics } from './metrics.js'
+import { type BuiltInModel, ModelCatalog } from './models/catalog.js'
 import type { ModelCard } from './models/registry.js'
-import { discoverOnnxModels } from './onnx/discovery.js'
 import { RerankService, rerankModels } from './rerank/service.js'
+
+/** The models built into the node, for the catalog (MODEL_DIR weights are found there). */
+export const BUILT_IN_MODELS: BuiltInModel[] = [
+  { id: USE_LITE, task: 'embeddings' },
+  ...rerankModels.map((m) => ({
+    id: m.id,
+    task: m.task,
+    ...(m.id === 'use-lite-512-cosine' ? { uses: USE_LITE } : {}),
+  })),
+  { id: TRANSCRIBE_MODEL, task: 'transcription' },
+  { id: LID_MODEL, task: 'language-id' },
+  ...ruleModels.map((m) => ({ id: m.id, task: m.task })),
+]
 
 /** Everything the routes need, created once per server. */
 export interface Services {
@@ -19,7 +32,9 @@ export interface Services {
   classifiers: ClassifierStore
   chat: ChatService
   transcriber: Transcriber
-  /** Every model this node serves, for `/v1/models`. */
+  /** Built-ins, MODEL_DIR weights and the registry file: names, aliases, defaults. */
+  catalog: ModelCatalog
+  /** Every model this node serves, then its aliases (`alias_of`), for `/v1/models`. */
   listModels(): ModelCard[]
   ready(): boolean
   start(): Promise<void>
@@ -29,20 +44,15 @@ export interface Services {
 export function createServices(config: Config): Services {
   let starting: Promise<void> | null = null
   let started = false
+  // Reads MODEL_DIR and the registry file; an inconsistent registry file stops start-up here.
+  const catalog = new ModelCatalog(config, BUILT_IN_MODELS)
   const metrics = createMetrics()
-  // ONNX models in MODEL_DIR/{embeddings,rerankers,whisper}/<name> (and test fixtures, if enabled).
-  const onnx = discoverOnnxModels(config, [
-    'use-lite-512',
-    'default',
-    ...rerankModels.map((m) => m.id),
-    'pocketsphinx-en-us',
-  ])
-  const embeddings = new EmbeddingService(config, metrics, onnx)
+  const embeddings = new EmbeddingService(config, metrics, catalog)
   const analyzer = new Analyzer(config, metrics)
-  const rerank = new RerankService(embeddings, config, metrics, onnx)
+  const rerank = new RerankService(embeddings, config, metrics, catalog)
   const classifiers = new ClassifierStore(config.MODEL_DIR, embeddings)
-  const chat = new ChatService(config, metrics)
-  const transcriber = new Transcriber(config, onnx, metrics)
+  const chat = new ChatService(config, metrics, catalog)
+  const transcriber = new Transcriber(config, catalog, metrics)
   return {
     config,
     metrics,
@@ -52,14 +62,16 @@ export function createServices(config: Config): Services {
     classifiers,
     chat,
     transcriber,
-    listModels: () => [
-      ...embeddings.list(),
-      ...rerank.list(),
-      ...analyzer.cards(),
-      ...chat.list(),
-      ...transcriber.list(),
-      ...classifiers.cards(),
-    ],
+    catalog,
+    listModels: () =>
+      catalog.withAliases([
+        ...embeddings.list(),
+        ...rerank.list(),
+        ...analyzer.cards(),
+        ...chat.list(),
+        ...transcriber.list(),
+        ...classifiers.cards(),
+      ]),
     ready: () =>
       started &&
       embeddings.isReady() &&

@@ -26,10 +26,12 @@ export interface Entity {
   source: 'wink-nlp' | 'compromise'
 }
 
+export const LID_MODEL = 'fasttext-lid-176'
+
 /** fastText's card is per node: its status is whatever its load did. */
 const lidCard = () =>
   card({
-    id: 'fasttext-lid-176',
+    id: LID_MODEL,
     task: 'language-id',
     kind: 'neural-linear (fastText)',
     family: 'fastText lid.176 (compressed .ftz), 176 languages',

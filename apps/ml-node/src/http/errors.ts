@@ -23,10 +23,16 @@ export class ApiError extends Error {
 export const badRequest = (param: string, message: string, code: string | null = 'invalid_value') =>
   new ApiError(400, message, 'invalid_request_error', param, code)
 
-export const modelNotFound = (model: string, known: string[]) =>
+/** 404 listing what the route knows: model ids, then aliases as `alias → id`. */
+export const modelNotFound = (
+  model: string,
+  known: string[],
+  aliases: [string, string][] = [],
+  note = '',
+) =>
   new ApiError(
     404,
-    `The model '${model}' does not exist on this node. Known models for this route: ${known.join(', ') || '(none)'}`,
+    `The model '${model}' does not exist on this node${note}. Known models for this route: ${known.join(', ') || '(none)'}${aliases.length > 0 ? `. Aliases: ${aliases.map(([a, id]) => `${a} → ${id}`).join(', ')}` : ''}`,
     'invalid_request_error',
     'model',
     'model_not_found',

@@ -24,6 +24,8 @@ export interface ModelCard {
   dimensions?: number
   context_length?: number
   status: 'ready' | 'loading' | 'unavailable' | 'training' | 'failed'
+  /** Set on an alias's entry: the model id that serves it (registry.json `aliases`). */
+  alias_of?: string
   details?: Record<string, unknown>
 }
 

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import type { Config } from '../config.js'
 
 export type OnnxTask = 'embeddings' | 'rerank' | 'transcription'
@@ -42,6 +42,11 @@ export interface OnnxModelInfo {
   dtype: 'fp32' | 'q8' | 'fp16'
   /** Why this folder cannot be served; the model is listed as failed with this message. */
   problem?: string
+  /**
+   * Fields from a registry.json entry: they win over synthstack.json, and are re-applied when the
+   * folder is read again. Set only for explicit entries, whose id need not be the folder name.
+   */
+  overrides?: SynthstackMeta
 }
 
 const SUFFIX = { fp32: '', q8: '_quantized', fp16: '_fp16' } as const
@@ -76,6 +81,7 @@ export function inspectModelFolder(
   id: string,
   task: OnnxTask,
   source: string,
+  overrides?: SynthstackMeta,
 ): OnnxModelInfo {
   const info: OnnxModelInfo = {
     id,
@@ -84,14 +90,18 @@ export function inspectModelFolder(
     source,
     fixture: false,
     config: {},
-    meta: {},
+    meta: { ...overrides },
     dtype: 'fp32',
+    ...(overrides ? { overrides } : {}),
   }
   const fail = (problem: string) => Object.assign(info, { problem })
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return fail('the folder does not exist')
   try {
     if (existsSync(join(dir, 'synthstack.json'))) {
-      info.meta = readJsonFile(join(dir, 'synthstack.json')) as SynthstackMeta
-      info.fixture = info.meta.fixture === true
+      const file = readJsonFile(join(dir, 'synthstack.json')) as SynthstackMeta
+      info.meta = { ...file, ...overrides }
+      // Whether weights are a generated fixture is the folder's fact; an entry cannot change it.
+      info.fixture = file.fixture === true
     }
   } catch (err) {
     return fail(`synthstack.json is not valid JSON (${(err as Error).message})`)
@@ -133,8 +143,8 @@ export function inspectModelFolder(
  * replaced) loads on the next attempt without a restart. A bad folder name stays bad.
  */
 export function refreshModelFolder(info: OnnxModelInfo) {
-  if (!NAME.test(basename(info.dir))) return
-  const fresh = inspectModelFolder(info.dir, info.id, info.task, info.source)
+  if (!info.overrides && !NAME.test(basename(info.dir))) return
+  const fresh = inspectModelFolder(info.dir, info.id, info.task, info.source, info.overrides)
   info.config = fresh.config
   info.meta = fresh.meta
   info.dtype = fresh.dtype
@@ -142,14 +152,20 @@ export function refreshModelFolder(info: OnnxModelInfo) {
   else delete info.problem
 }
 
-function scanRoot(root: string, label: string, fixtureRoot: boolean, allowFixtures: boolean) {
+function scanRoot(
+  root: string,
+  label: string,
+  fixtureRoot: boolean,
+  allowFixtures: boolean,
+  skip: Set<string>,
+) {
   const found: OnnxModelInfo[] = []
   for (const [task, folder] of Object.entries(TASK_FOLDERS) as [OnnxTask, string][]) {
     const base = join(root, folder)
     if (!existsSync(base)) continue
     for (const name of readdirSync(base).sort()) {
       const dir = join(base, name)
-      if (!statSync(dir).isDirectory()) continue
+      if (!statSync(dir).isDirectory() || skip.has(resolve(dir))) continue
       const source = `${label}/${folder}/${name}`
       if (!NAME.test(name)) {
         found.push({
@@ -170,11 +186,17 @@ function scanRoot(root: string, label: string, fixtureRoot: boolean, allowFixtur
 /**
  * Every ONNX model folder under MODEL_DIR, plus the test fixtures when ML_NODE_TEST_ONNX_FIXTURES
  * names their root. Folders marked `fixture` in synthstack.json are never offered without it.
+ * `skipDirs` (absolute) are folders a registry.json entry already claims.
  */
-export function discoverOnnxModels(config: Config, reserved: string[] = []): OnnxModelInfo[] {
+export function discoverOnnxModels(
+  config: Config,
+  reserved: string[] = [],
+  skipDirs: string[] = [],
+): OnnxModelInfo[] {
   const fixtures = config.ML_NODE_TEST_ONNX_FIXTURES
-  const found = scanRoot(config.MODEL_DIR, 'MODEL_DIR', false, fixtures !== undefined)
-  if (fixtures) found.push(...scanRoot(fixtures, fixtures, true, true))
+  const skip = new Set(skipDirs.map((d) => resolve(d)))
+  const found = scanRoot(config.MODEL_DIR, 'MODEL_DIR', false, fixtures !== undefined, skip)
+  if (fixtures) found.push(...scanRoot(fixtures, fixtures, true, true, skip))
   const seen = new Set<string>(reserved)
   return found.filter((m) => {
     if (seen.has(m.id)) {

@@ -1,12 +1,11 @@
 import { DynamicBatcher } from '../batching/batcher.js'
 import type { Config } from '../config.js'
-import type { EmbeddingService } from '../embeddings/service.js'
-import { modelNotFound } from '../http/errors.js'
+import { type EmbeddingService, USE_LITE } from '../embeddings/service.js'
 import type { Metrics } from '../metrics.js'
+import type { ModelCatalog } from '../models/catalog.js'
 import { ModelLoad } from '../models/model-load.js'
 import { card, type ModelCard } from '../models/registry.js'
 import { OnnxCrossEncoder, type PairScore } from '../onnx/cross-encoder.js'
-import type { OnnxModelInfo } from '../onnx/discovery.js'
 import { onnxCard } from '../onnx/runtime.js'
 import { bm25Scores } from './bm25.js'
 
@@ -48,7 +47,10 @@ const cosine = (a: Float32Array, b: Float32Array) => {
   return d / (Math.sqrt(na * nb) || 1)
 }
 
-/** `model: "default"`: the first loaded cross-encoder, else BM25 (the stronger fallback here). */
+/**
+ * `model: "default"` (or none) without a registry default: the first loaded cross-encoder, else
+ * BM25 (the stronger fallback here).
+ */
 export const DEFAULT_RERANK = 'default'
 
 interface CrossEntry {
@@ -63,12 +65,11 @@ export class RerankService {
 
   constructor(
     private readonly embeddings: EmbeddingService,
-    private readonly config?: Config,
-    private readonly metrics?: Metrics,
-    onnx: OnnxModelInfo[] = [],
+    config: Config,
+    private readonly metrics: Metrics,
+    private readonly catalog: ModelCatalog,
   ) {
-    if (!config || !metrics) return
-    for (const info of onnx.filter((m) => m.task === 'rerank')) {
+    for (const info of catalog.onnxModels('rerank')) {
       const encoder = new OnnxCrossEncoder(info, config)
       const name = info.id
       const modelCard = onnxCard(info, 'rerank', 'cross-encoder', {
@@ -102,12 +103,17 @@ export class RerankService {
     }
   }
 
+  /** The built-in rerankers the registry left enabled. */
+  private builtIns() {
+    return rerankModels.filter((m) => this.catalog.isEnabled(m.id))
+  }
+
   ids() {
-    return [DEFAULT_RERANK, ...rerankModels.map((m) => m.id), ...this.cross.keys()]
+    return [DEFAULT_RERANK, ...this.builtIns().map((m) => m.id), ...this.cross.keys()]
   }
 
   list(): ModelCard[] {
-    return [...rerankModels, ...[...this.cross.values()].map((e) => e.card)]
+    return [...this.builtIns(), ...[...this.cross.values()].map((e) => e.card)]
   }
 
   /** Cross-encoders settle (load or fail) before the node reports ready. */
@@ -119,14 +125,19 @@ export class RerankService {
     await Promise.all([...this.cross.values()].map((e) => e.load.start()))
   }
 
-  /** What `model` names: `default` becomes the first ready cross-encoder, else `bm25`. */
-  resolve(model: string) {
-    if (model !== DEFAULT_RERANK) return model
-    const ready = [...this.cross.values()].filter((e) => e.load.ready)
-    return (ready.find((e) => !e.encoder.info.fixture) ?? ready[0])?.card.id ?? 'bm25'
+  /**
+   * The model id serving `requested` (through the catalog: aliases, the registry's default). With
+   * no registry default, `default` is the first ready cross-encoder, else BM25, else the cosine.
+   */
+  resolve(requested: string | undefined) {
+    return this.catalog.resolve('rerank', requested, () => {
+      const ready = [...this.cross.values()].filter((e) => e.load.ready)
+      const cross = (ready.find((e) => !e.encoder.info.fixture) ?? ready[0])?.card.id
+      return cross ?? this.builtIns()[0]?.id
+    })
   }
 
-  async score(requested: string, query: string, docs: string[], signal?: AbortSignal) {
+  async score(requested: string | undefined, query: string, docs: string[], signal?: AbortSignal) {
     const model = this.resolve(requested)
     const cross = this.cross.get(model)
     if (cross) {
@@ -136,7 +147,7 @@ export class RerankService {
         signal,
       )
       const tokens = out.reduce((s, o) => s + o.tokens, 0)
-      this.metrics?.tokens.inc({ model, kind: 'rerank' }, tokens)
+      this.metrics.tokens.inc({ model, kind: 'rerank' }, tokens)
       return { model, scores: out.map((o) => o.score), tokens }
     }
     if (model === 'bm25') {
@@ -144,7 +155,7 @@ export class RerankService {
       return { model, scores: bm25Scores(query, docs), tokens }
     }
     if (model === 'use-lite-512-cosine') {
-      const out = await this.embeddings.embed('use-lite-512', [query, ...docs], signal)
+      const out = await this.embeddings.embed(USE_LITE, [query, ...docs], signal)
       const [q, ...rest] = out
       const qv = (q as { vector: Float32Array }).vector
       return {
@@ -153,7 +164,7 @@ export class RerankService {
         tokens: out.reduce((s, o) => s + o.tokens, 0),
       }
     }
-    throw modelNotFound(model, this.ids())
+    throw this.catalog.notFound('rerank', model)
   }
 
   async close() {

@@ -29,14 +29,12 @@ export function audioRoutes(transcriber: Transcriber) {
     if (!(file instanceof File))
       throw badRequest('file', "Missing required parameter: 'file'.", 'missing_required_parameter')
     if (file.size === 0) throw badRequest('file', "'file' is empty.")
-    const model = form.model
-    if (typeof model !== 'string' || model === '') {
-      throw badRequest(
-        'model',
-        "Missing required parameter: 'model'.",
-        'missing_required_parameter',
-      )
+    const asked = form.model
+    if (asked !== undefined && (typeof asked !== 'string' || asked === '')) {
+      throw badRequest('model', "'model' must be a model id or alias.")
     }
+    // An alias becomes its model; no model (or `default`) the registry's defaults.transcription.
+    const model = transcriber.resolve(asked)
     const format = form.response_format ?? 'json'
     if (typeof format !== 'string' || !(FORMATS as readonly string[]).includes(format)) {
       throw badRequest('response_format', `'response_format' must be one of ${FORMATS.join(', ')}.`)

@@ -39,7 +39,8 @@ const chatTimeout = (ms: number) =>
 
 export function chatRoutes(config: Config, svc: ChatService) {
   const body = z.object({
-    model: z.string().min(1),
+    /** An id or alias; omitted or `default`: the registry's `defaults.chat`. */
+    model: z.string().min(1).optional(),
     messages: z
       .array(
         z.object({
@@ -128,6 +129,8 @@ export function chatRoutes(config: Config, svc: ChatService) {
       throw err
     }
     const { entry } = lease
+    // The id that generates, not the alias asked for (as OpenAI names the snapshot behind an alias).
+    const model = entry.id
     const release = () => {
       done()
       lease.release()
@@ -154,7 +157,7 @@ export function chatRoutes(config: Config, svc: ChatService) {
           id,
           object: 'chat.completion',
           created,
-          model: req.model,
+          model,
           system_fingerprint: null,
           choices: [
             {
@@ -180,7 +183,7 @@ export function chatRoutes(config: Config, svc: ChatService) {
       id,
       object: 'chat.completion.chunk',
       created,
-      model: req.model,
+      model,
       system_fingerprint: null,
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
       ...(includeUsage ? { usage: null } : {}),
@@ -217,7 +220,7 @@ export function chatRoutes(config: Config, svc: ChatService) {
               id,
               object: 'chat.completion.chunk',
               created,
-              model: req.model,
+              model,
               system_fingerprint: null,
               choices: [],
               usage: {

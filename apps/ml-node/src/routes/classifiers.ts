@@ -7,7 +7,8 @@ import { readJson } from '../http/errors.js'
 export function classifierRoutes(config: Config, store: ClassifierStore) {
   const train = z.object({
     name: z.string().max(200).optional(),
-    embedding_model: z.string().default('use-lite-512'),
+    /** An id or alias; omitted: the registry's default embedder, else use-lite-512. */
+    embedding_model: z.string().min(1).optional(),
     examples: z
       .array(
         z.object({

@@ -2,10 +2,11 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import type { Config } from '../config.js'
 import type { EmbeddingService } from '../embeddings/service.js'
-import { badRequest, modelNotFound, readJson } from '../http/errors.js'
+import { badRequest, readJson } from '../http/errors.js'
 
 const body = z.object({
-  model: z.string().min(1),
+  /** An id or alias; omitted or `default`: the registry's `defaults.embeddings`. */
+  model: z.string().min(1).optional(),
   input: z.union([z.string(), z.array(z.unknown()).min(1, 'must not be empty')]),
   encoding_format: z.enum(['float', 'base64']).default('float'),
   dimensions: z.number().int().positive().optional(),
@@ -37,12 +38,14 @@ export function embeddingsRoutes(config: Config, svc: EmbeddingService) {
     if (texts.length > config.MAX_INPUTS_PER_REQUEST) {
       throw badRequest('input', `At most ${config.MAX_INPUTS_PER_REQUEST} inputs per request.`)
     }
-    if (!svc.has(req.model)) throw modelNotFound(req.model, svc.ids())
-    const dims = svc.dimensions(req.model)
+    // `model` in the answer is the id that computed the vectors, not the alias asked for: vectors
+    // stored with it stay comparable when an alias is later pointed at another model.
+    const model = svc.resolve(req.model)
+    const dims = svc.dimensions(model)
     if (req.dimensions !== undefined && req.dimensions !== dims) {
-      throw badRequest('dimensions', `Model '${req.model}' only produces ${dims} dimensions.`)
+      throw badRequest('dimensions', `Model '${model}' only produces ${dims} dimensions.`)
     }
-    const out = await svc.embed(req.model, texts, c.req.raw.signal)
+    const out = await svc.embed(model, texts, c.req.raw.signal)
     const tokens = out.reduce((s, o) => s + o.tokens, 0)
     return c.json({
       object: 'list',
@@ -51,7 +54,7 @@ export function embeddingsRoutes(config: Config, svc: EmbeddingService) {
         index,
         embedding: req.encoding_format === 'base64' ? toBase64(o.vector) : Array.from(o.vector),
       })),
-      model: req.model,
+      model,
       usage: { prompt_tokens: tokens, total_tokens: tokens },
     })
   })

@@ -7,7 +7,9 @@ export function healthRoutes(svc: Services) {
   app.get('/readyz', (c) => {
     // A MODEL_DIR model that failed to load is reported (with its error) but does not take the
     // node out of rotation: the other models still serve. `degraded` says so.
-    const models = svc.listModels().map((m) => ({
+    // Aliases are the same models under other names: each model once.
+    const listed = svc.listModels().filter((m) => m.alias_of === undefined)
+    const models = listed.map((m) => ({
       id: m.id,
       status: m.status,
       ...(m.status === 'failed' && typeof m.details?.error === 'string'
@@ -16,9 +18,9 @@ export function healthRoutes(svc: Services) {
     }))
     const ready = svc.ready()
     // Once started, a model that is failed or reloading (after a failure) makes the node degraded.
-    const degraded = svc
-      .listModels()
-      .some((m) => (m.status === 'failed' || m.status === 'loading') && m.task !== 'classification')
+    const degraded = listed.some(
+      (m) => (m.status === 'failed' || m.status === 'loading') && m.task !== 'classification',
+    )
     const status = !ready ? 'loading' : degraded ? 'degraded' : 'ready'
     return c.json({ status, models }, ready ? 200 : 503)
   })

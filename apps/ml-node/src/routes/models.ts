@@ -5,7 +5,8 @@ import type { Services } from '../services.js'
 export function modelsRoutes(svc: Services) {
   const app = new Hono()
   app.get('/v1/models', (c) => c.json({ object: 'list', data: svc.listModels() }))
-  app.get('/v1/models/:id', (c) => {
+  // Ids and aliases may hold a slash (`openai/gpt-4o-mini`).
+  app.get('/v1/models/:id{.+}', (c) => {
     const id = c.req.param('id')
     const all = svc.listModels()
     const m = all.find((x) => x.id === id)

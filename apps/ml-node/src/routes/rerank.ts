@@ -7,7 +7,8 @@ import type { RerankService } from '../rerank/service.js'
 
 export function rerankRoutes(config: Config, svc: RerankService) {
   const body = z.object({
-    model: z.string().min(1),
+    /** An id or alias; omitted or `default`: the registry's default, else the best ready one. */
+    model: z.string().min(1).optional(),
     query: z.string().refine((q) => q.trim().length > 0, 'must not be empty'),
     documents: z
       .array(z.union([z.string(), z.object({ text: z.string() })]))
