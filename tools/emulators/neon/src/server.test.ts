@@ -237,6 +237,21 @@ describe('neon() over HTTP', () => {
     ).rejects.toMatchObject({ code: '25006' })
   })
 
+  it('never leaves the transaction of one request open for the next', async () => {
+    // Each HTTP query is its own unit: a BEGIN sent alone must not swallow later writes into a
+    // transaction that is rolled back when the pooled connection is dropped.
+    const sql = neon(connectionString)
+    await sql.query('BEGIN')
+    await sql`create table after_lone_begin (id int)`
+    await sql`insert into after_lone_begin values (1)`
+    const started = performance.now()
+    expect((await pool.query('select count(*)::int as n from after_lone_begin')).rows).toEqual([
+      { n: 1 },
+    ])
+    // Not held up behind an idle open transaction on the single PGlite backend.
+    expect(performance.now() - started).toBeLessThan(3_000)
+  })
+
   it('reports SQLSTATE codes with Neon error fields', async () => {
     const sql = neon(connectionString)
     await sql`create table uniq_http (id int primary key)`

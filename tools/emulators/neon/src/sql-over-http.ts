@@ -135,7 +135,7 @@ export class SqlOverHttp {
       if (!(err instanceof pg.DatabaseError)) broken = err as Error
       throw err
     } finally {
-      client.release(broken)
+      client.release(broken ?? leftInTransaction(client))
     }
   }
 
@@ -163,7 +163,7 @@ export class SqlOverHttp {
       if (!(err instanceof pg.DatabaseError)) broken ??= err as Error
       throw err
     } finally {
-      client.release(broken)
+      client.release(broken ?? leftInTransaction(client))
     }
   }
 
@@ -338,6 +338,16 @@ function parseQuery(value: unknown, where: string): QueryData {
     params: ((params as unknown[] | null | undefined) ?? []).map(jsonToPgText),
     arrayMode: (arrayMode as boolean | null | undefined) ?? undefined,
   }
+}
+
+/**
+ * Every HTTP request is its own unit, as on Neon: a connection that a request left inside a
+ * transaction (a lone `BEGIN`) is closed instead of pooled, so the server rolls it back and the
+ * next request neither joins it nor waits behind it.
+ */
+function leftInTransaction(client: pg.PoolClient): Error | undefined {
+  const status = client.getTransactionStatus()
+  return status === 'I' || status === null ? undefined : new Error(`left in transaction (${status})`)
 }
 
 function dbErrorFields(err: pg.DatabaseError): SqlHttpError['fields'] {
