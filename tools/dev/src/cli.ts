@@ -30,7 +30,11 @@ async function main(): Promise<void> {
     if (stopping) return
     stopping = true
     console.log('[dev] stopping…')
-    await Promise.all(running.reverse().map((child) => stopGroup(child)))
+    // Every child is stopped even if stopping one of them fails.
+    const results = await Promise.allSettled(running.reverse().map((child) => stopGroup(child)))
+    for (const result of results) {
+      if (result.status === 'rejected') console.error(`[dev] while stopping: ${result.reason}`)
+    }
     process.exit(exitCode)
   }
   process.on('SIGINT', () => void stopAll(0))
@@ -45,12 +49,14 @@ async function main(): Promise<void> {
           cwd: service.cwd,
           env: { ...process.env, ...service.env },
         })
+        // Tasks (migrations) are stopped with the rest if Ctrl-C comes while they run.
+        running.push(managed)
         if (service.kind === 'task') {
           const code = await managed.exited
+          running.splice(running.indexOf(managed), 1)
           if (code !== 0) throw new Error(`${service.name} failed with exit code ${code}`)
           return
         }
-        running.push(managed)
         void managed.exited.then((code) => {
           if (!stopping) {
             console.log(`[dev] ${service.name} exited with code ${code}; stopping the stack`)

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { descendantsOf, isAlive, waitUntilGone } from './process-tree'
+import { descendantsOf, fromProc, fromPs, isAlive, waitUntilGone } from './process-tree'
 
 describe('process tree', () => {
   it('finds children and grandchildren, and sees them go', async () => {
@@ -29,5 +29,21 @@ describe('process tree', () => {
     expect(await waitUntilGone([pid], 100)).toEqual([pid])
     sleeper.kill('SIGKILL')
     expect(await waitUntilGone([pid], 5_000)).toEqual([])
+  })
+})
+
+describe('process table', () => {
+  it('reads the same parent and name from /proc and from ps', async () => {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' })
+    try {
+      const pid = child.pid as number
+      const proc = fromProc().find((row) => row.pid === pid)
+      const ps = fromPs().find((row) => row.pid === pid)
+      expect(proc).toEqual({ pid, ppid: process.pid, comm: 'sleep' })
+      expect(ps).toMatchObject({ pid, ppid: process.pid })
+      expect(ps?.comm).toMatch(/sleep$/)
+    } finally {
+      child.kill('SIGKILL')
+    }
   })
 })
