@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { type ManagedChild, spawnPrefixed, stopGroup } from './child-process-group.js'
 import { assertPortFree } from './ports.js'
-import { loadStack } from './stack.js'
+import { loadStack, repoRoot } from './stack.js'
 import { waitForHttp } from './wait-for-http.js'
 
 /**
@@ -12,6 +13,16 @@ import { waitForHttp } from './wait-for-http.js'
 async function main(): Promise<void> {
   const stack = loadStack(process.env)
   mkdirSync(stack.dataDir, { recursive: true })
+
+  // Both Workers get the emulators' settings as --var, which outrank .dev.vars: say so, rather
+  // than let someone believe their real Neon/Upstash/QStash values are in use.
+  for (const file of ['.dev.vars', 'workers/jobs/.dev.vars']) {
+    if (existsSync(join(repoRoot, file))) {
+      console.log(
+        `[dev] ${file} exists; pnpm dev runs on the emulators and overrides its service settings (README: "Pointing at the real services")`,
+      )
+    }
+  }
 
   const missing = stack.services.filter((service) => !existsSync(service.packageDir))
   for (const service of missing)
