@@ -34,7 +34,7 @@ interface Chat {
 }
 interface Nlc {
   getLlama(o: {
-    gpu: false | 'auto' | 'cuda'
+    gpu: false | 'auto' | 'cuda' | 'vulkan'
     build: 'never'
     maxThreads: number
     logLevel: unknown
@@ -62,7 +62,7 @@ export async function openInProcessChat(opts: {
   maxTokens: number
   threads: number
   contextSize: number
-  gpu: false | 'auto' | 'cuda'
+  gpu: false | 'auto' | 'cuda' | 'vulkan'
 }): Promise<InProcessChat> {
   const nlc = (await import(pathToFileURL(require.resolve('node-llama-cpp')).href)) as Nlc
   const llama = await nlc.getLlama({

@@ -1,29 +1,53 @@
 // pnpm bench:ml — embeddings throughput with dynamic batching vs. its ceiling and vs. no batching,
-// and chat speed on the random-weight fixture. Prints a table, then BENCH lines.
+// and chat speed, over HTTP vs. the same GGUF in-process. Prints a table, then BENCH lines.
+//
+// Variables (checked at start, settings.ts):
+//   BENCH_CHAT_GGUF=/path/model.gguf  chat phase on this GGUF (served as MODEL_DIR/chat/<id>.gguf,
+//                                     and opened by the in-process baseline); default: the
+//                                     random-weight fixture. The chat lines name the model.
+//   LLAMA_GPU=off|auto|cuda|vulkan    llama.cpp backend for both chat sides (default off)
+//   BENCH_ML_CLIENTS (64), BENCH_ML_REQUESTS (1536), BENCH_ML_UNBATCHED_REQUESTS (384),
+//   BENCH_ML_CHAT_TOKENS (128)
+// The servers see none of the shell's ml-node variables (server-process.ts, serverEnv).
 // The ml-node runs as production runs it: a separate CLI process configured by environment
 // variables; this process only drives the clients and the in-process baselines. Everything runs on
 // this machine over loopback; every loop is bounded in count.
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ensureFixtureGguf } from '../../apps/ml-node/src/chat/fixture-gguf.js'
-import { FIXTURE_ID } from '../../apps/ml-node/src/chat/service.js'
 import { UseLiteEmbedder } from '../../apps/ml-node/src/embeddings/use-lite.js'
 import { type InProcessChat, openInProcessChat } from './chat-baseline.js'
+import { type ChatModel, prepareChatModel } from './chat-model.js'
 import { type ServerProcess, startBareNode, startMlNode } from './server-process.js'
+import { CHAT_CONTEXT, readSettings, SettingsError } from './settings.js'
 
-const CLIENTS = Number(process.env.BENCH_ML_CLIENTS ?? 64)
-const BATCHED_REQUESTS = Number(process.env.BENCH_ML_REQUESTS ?? 1536)
-const UNBATCHED_REQUESTS = Number(process.env.BENCH_ML_UNBATCHED_REQUESTS ?? 384)
-const CHAT_TOKENS = Number(process.env.BENCH_ML_CHAT_TOKENS ?? 128)
+let settings: ReturnType<typeof readSettings>
+try {
+  settings = readSettings()
+} catch (err) {
+  if (!(err instanceof SettingsError)) throw err
+  console.error(`bench:ml: ${err.message}`)
+  process.exit(2)
+}
+const {
+  clients: CLIENTS,
+  batchedRequests: BATCHED_REQUESTS,
+  unbatchedRequests: UNBATCHED_REQUESTS,
+  chatTokens: CHAT_TOKENS,
+  gpu: GPU,
+} = settings
 const CHAT_RUNS = 5
 const CHAT_PROMPT = 'Write a long story about a lighthouse keeper.'
-const GPU =
-  process.env.LLAMA_GPU === 'cuda' ? 'cuda' : process.env.LLAMA_GPU === 'auto' ? 'auto' : 'off'
 const THREADS = availableParallelism()
 const TOKEN = randomBytes(24).toString('hex')
-const modelDir = mkdtempSync(join(tmpdir(), 'bench-ml-'))
+// One MODEL_DIR for the embeddings servers (empty: the built-in models only), one for the chat
+// server (the measured GGUF only).
+const workDir = mkdtempSync(join(tmpdir(), 'bench-ml-'))
+const embedModelDir = join(workDir, 'embeddings-node')
+const chatModelDir = join(workDir, 'chat-node')
+mkdirSync(embedModelDir)
+mkdirSync(chatModelDir)
 
 const words =
   'the a quick brown fox jumps over lazy dog engineers ship reliable servers while users ask questions about billing invoices search results and weather forecasts in many cities'.split(
@@ -46,12 +70,18 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0
 }
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }
-/** The servers' environment: a real token, nothing inherited that changes what is measured. */
+/**
+ * The servers' environment: a real token and the settings the baselines share, spelled out;
+ * nothing inherited that changes what is measured (serverEnv in server-process.ts).
+ */
 const baseEnv = {
   ML_NODE_API_KEYS: TOKEN,
   NODE_ENV: 'production',
-  MODEL_DIR: modelDir,
+  MODEL_DIR: embedModelDir,
   LLAMA_GPU: GPU,
+  LLAMA_THREADS: String(THREADS),
+  LLAMA_CONTEXT_SIZE: String(CHAT_CONTEXT),
+  CHAT_MAX_TOKENS: String(CHAT_TOKENS),
   LOG_REQUESTS: 'false',
 }
 
@@ -100,13 +130,13 @@ async function inProcess(total: number, batch: number) {
 }
 
 /** One streamed chat request; TTFT = until the first non-empty content delta. */
-async function chatOverHttp(server: ServerProcess) {
+async function chatOverHttp(server: ServerProcess, model: string) {
   const started = performance.now()
   const res = await fetch(`${server.url}/v1/chat/completions`, {
     method: 'POST',
     headers: auth,
     body: JSON.stringify({
-      model: FIXTURE_ID,
+      model,
       messages: [{ role: 'user', content: CHAT_PROMPT }],
       max_tokens: CHAT_TOKENS,
       temperature: 0,
@@ -132,13 +162,13 @@ async function chatOverHttp(server: ServerProcess) {
 }
 
 /** Server and in-process runs take turns, so both see the same machine (2 shared cores). */
-async function chat(server: ServerProcess, direct: InProcessChat) {
+async function chat(server: ServerProcess, direct: InProcessChat, model: string) {
   const http: { ttftMs: number; tokPerS: number }[] = []
   const local: { ttftMs: number; tokPerS: number }[] = []
-  await chatOverHttp(server) // warm-up, both sides
+  await chatOverHttp(server, model) // warm-up, both sides
   await direct.run()
   for (let r = 0; r < CHAT_RUNS; r++) {
-    http.push(await chatOverHttp(server))
+    http.push(await chatOverHttp(server, model))
     local.push(await direct.run())
   }
   const models = (await (await fetch(`${server.url}/v1/models`, { headers: auth })).json()) as {
@@ -157,13 +187,15 @@ async function chat(server: ServerProcess, direct: InProcessChat) {
   return {
     server: med(http),
     direct: med(local),
-    gpu: String(models.data.find((m) => m.id === FIXTURE_ID)?.details?.gpu ?? 'cpu'),
+    gpu: String(models.data.find((m) => m.id === model)?.details?.gpu ?? 'cpu'),
   }
 }
 
 async function main() {
+  // First, so that a bad BENCH_CHAT_GGUF stops the run before minutes of embeddings.
+  const chatModel: ChatModel = await prepareChatModel(chatModelDir, settings.chatGguf)
   console.log(
-    `bench:ml on ${THREADS} cores, ${CLIENTS} concurrent single-text clients, ml-node as a CLI process`,
+    `bench:ml on ${THREADS} cores, ${CLIENTS} concurrent single-text clients, ml-node as a CLI process; chat model ${chatModel.label}`,
   )
   // The ceiling is the best the model alone does: measured before and after the servers (the
   // machine's other load comes and goes), the higher of the two counts.
@@ -189,21 +221,23 @@ async function main() {
   const ceil = Math.max(ceilBefore, await inProcess(BATCHED_REQUESTS, 32))
   const batch1 = Math.max(batch1Before, await inProcess(UNBATCHED_REQUESTS, 1))
 
-  const fixture = ensureFixtureGguf(join(modelDir, 'fixture.gguf'))
-  const chatServer = await startMlNode({ ...baseEnv, ML_NODE_TEST_CHAT_FIXTURE: fixture })
+  // Real weights can take a while to load (and, on a GPU, to upload).
+  const chatServer = await startMlNode(
+    { ...baseEnv, MODEL_DIR: chatModelDir, ...chatModel.env },
+    chatModel.fixture ? 120_000 : 300_000,
+  )
   const direct = await openInProcessChat({
-    modelPath: fixture,
+    modelPath: chatModel.path,
     prompt: CHAT_PROMPT,
     maxTokens: CHAT_TOKENS,
     threads: THREADS,
-    contextSize: 2048,
+    contextSize: CHAT_CONTEXT,
     gpu: GPU === 'off' ? false : GPU,
   })
-  const c = await chat(chatServer, direct)
+  const c = await chat(chatServer, direct, chatModel.id)
   const chatRss = chatServer.peakRssMb()
   await chatServer.stop()
   await direct.close()
-  rmSync(modelDir, { recursive: true, force: true })
 
   const rss = [batchedRss, plainRss, chatRss].filter((x): x is number => x !== null)
   const peakRss = rss.length > 0 ? Math.max(...rss) : null
@@ -229,7 +263,7 @@ async function main() {
       'cold start ms': plainServer.coldStartMs.toFixed(0),
       'peak RSS MB': mb(plainRss),
     },
-    'server + chat fixture': {
+    [`server + chat ${chatModel.id}`]: {
       'cold start ms': chatServer.coldStartMs.toFixed(0),
       'peak RSS MB': mb(chatRss),
     },
@@ -239,7 +273,7 @@ async function main() {
     },
   })
   console.log(
-    `chat fixture (${c.gpu}), ${THREADS} threads, median of ${CHAT_RUNS}: over HTTP TTFT ${c.server.ttft.toFixed(1)} ms, ${c.server.tokPerS.toFixed(1)} tok/s; ` +
+    `chat ${chatModel.label} (${c.gpu}), ${THREADS} threads, median of ${CHAT_RUNS}: over HTTP TTFT ${c.server.ttft.toFixed(1)} ms, ${c.server.tokPerS.toFixed(1)} tok/s; ` +
       `in-process node-llama-cpp (${direct.gpu}) TTFT ${c.direct.ttft.toFixed(1)} ms, ${c.direct.tokPerS.toFixed(1)} tok/s`,
   )
   const f = (x: number, d = 1) => x.toFixed(d)
@@ -274,10 +308,12 @@ async function main() {
   )
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err)
-    process.exit(1)
-  },
-)
+main()
+  .finally(() => rmSync(workDir, { recursive: true, force: true }))
+  .then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err instanceof SettingsError ? `bench:ml: ${err.message}` : err)
+      process.exit(err instanceof SettingsError ? 2 : 1)
+    },
+  )

@@ -9,6 +9,27 @@ import { fileURLToPath } from 'node:url'
 const CLI = fileURLToPath(new URL('../../apps/ml-node/src/cli.ts', import.meta.url))
 const TSX = import.meta.resolve('tsx')
 
+/**
+ * What a server inherits from the bench's shell: what Node and the GPU libraries need to run, and
+ * nothing the ml-node reads as configuration (a stray BATCH_MAX_SIZE or CHAT_* would change what
+ * is measured). Everything else is passed explicitly.
+ */
+const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'NODE_OPTIONS', 'LD_LIBRARY_PATH']
+const INHERITED_PREFIXES = ['CUDA_']
+
+/** `explicit` on top of the inherited part of `from`. */
+export function serverEnv(
+  explicit: Record<string, string>,
+  from: Record<string, string | undefined> = process.env,
+): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(from)) {
+    if (v === undefined) continue
+    if (INHERITED.includes(k) || INHERITED_PREFIXES.some((p) => k.startsWith(p))) env[k] = v
+  }
+  return { ...env, ...explicit }
+}
+
 // A bench that fails half-way must not leave servers behind.
 const running = new Set<ChildProcess>()
 process.on('exit', () => {
@@ -44,7 +65,7 @@ export function peakRssMb(pid: number): number | null {
   }
 }
 
-/** Spawns `args` with the tsx loader and waits until `url`/readyz answers 200. */
+/** Spawns `args` with the tsx loader and `env` (see serverEnv); waits until `url`/readyz is 200. */
 async function startProcess(
   args: string[],
   env: Record<string, string>,
@@ -54,7 +75,7 @@ async function startProcess(
   const url = `http://127.0.0.1:${port}`
   const started = performance.now()
   const child: ChildProcess = spawn(process.execPath, ['--import', TSX, ...args], {
-    env: { ...process.env, ...env },
+    env: serverEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   running.add(child)
