@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -10,11 +10,12 @@ const pkg = join(dirname(fileURLToPath(import.meta.url)), '..')
 let blocker: Server
 let port: number
 
-function start(env: Record<string, string>) {
+function start(env: Record<string, string>, as: { uid?: number; gid?: number } = {}) {
   return spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts'], {
     cwd: pkg,
     env: { ...process.env, MODEL_DIR: mkdtempSync(join(tmpdir(), 'mlnode-cli-')), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...as,
   })
 }
 
@@ -64,6 +65,36 @@ describe('cli', () => {
     expect(output()).not.toMatch(/^\s+at /m)
     expect(output()).not.toContain('ENOTDIR')
   })
+
+  // The image runs as uid 10001 and a bind-mounted host folder is often root's. As root (where
+  // chmod stops nothing) the node runs as uid 10001 over a root-owned folder, the real case;
+  // otherwise over a folder made read-only for this user.
+  it.skipIf(process.platform === 'win32')(
+    'exits 1 with one line saying MODEL_DIR is not writable by this uid, and how to fix it',
+    async () => {
+      const root = process.getuid?.() === 0
+      const parent = mkdtempSync(join(tmpdir(), 'mlnode-cli-'))
+      const dir = join(parent, 'models')
+      mkdirSync(dir)
+      chmodSync(parent, 0o755)
+      chmodSync(dir, root ? 0o755 : 0o555)
+      const as = root ? { uid: 10001, gid: 10001 } : {}
+      const { output, exited } = collect(start({ PORT: '0', MODEL_DIR: dir }, as))
+      expect(await exited).toBe(1)
+      const uid = root ? 10001 : process.getuid?.()
+      const lines = output()
+        .trim()
+        .split('\n')
+        .filter((l) => l.includes('not writable'))
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toContain(`MODEL_DIR (${dir}) is not writable by this user (uid ${uid}`)
+      expect(lines[0]).toContain(`could not create ${join(dir, 'classifiers')}`)
+      expect(lines[0]).toContain(`chown -R ${uid}`)
+      expect(lines[0]).toContain('--user')
+      expect(output()).not.toMatch(/^\s+at /m)
+      chmodSync(dir, 0o755)
+    },
+  )
 
   it('exits 1 with one line naming the registry file and the field, without a stack trace', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mlnode-cli-'))

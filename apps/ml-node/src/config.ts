@@ -98,7 +98,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...rest,
     apiKeys: keys.length > 0 ? keys : [DEV_API_KEY],
     usingDevKey: keys.length === 0,
-    threads: rest.LLAMA_THREADS > 0 ? rest.LLAMA_THREADS : availableParallelism(),
+    threads: 0,
   })
 }
 
@@ -114,5 +114,9 @@ export function checkConfig(config: Config): Config {
       `MODEL_LOAD_RETRY_MAX_MS (${config.MODEL_LOAD_RETRY_MAX_MS}) must be at least MODEL_LOAD_RETRY_MS (${config.MODEL_LOAD_RETRY_MS})`,
     )
   }
-  return config
+  // Derived here, not in loadConfig, so a programmatic LLAMA_THREADS override takes effect too.
+  return {
+    ...config,
+    threads: config.LLAMA_THREADS > 0 ? config.LLAMA_THREADS : availableParallelism(),
+  }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEV_API_KEY, loadConfig } from './config.js'
+import { checkConfig, DEV_API_KEY, loadConfig } from './config.js'
 import { type RunningServer, startServer } from './server.js'
 
 const KEY = 'test-key-0123456789abcdef'
@@ -37,6 +37,12 @@ describe('config', () => {
     expect(() =>
       loadConfig({ MODEL_LOAD_RETRY_MS: '60000', MODEL_LOAD_RETRY_MAX_MS: '1000' }),
     ).toThrow(/MODEL_LOAD_RETRY_MAX_MS/)
+  })
+
+  it('takes llama.cpp threads from LLAMA_THREADS, also when overridden in code', () => {
+    expect(loadConfig({ LLAMA_THREADS: '3' }).threads).toBe(3)
+    expect(loadConfig({}).threads).toBeGreaterThan(0)
+    expect(checkConfig({ ...loadConfig({}), LLAMA_THREADS: 5 }).threads).toBe(5)
   })
 
   it('names the bad variable', () => {

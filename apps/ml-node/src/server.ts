@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { createApp } from './app.js'
 import { type Config, ConfigError, checkConfig, loadConfig } from './config.js'
+import { isNotWritable, modelDirNotWritable } from './model-dir.js'
 import { createServices, type Services } from './services.js'
 
 export interface RunningServer {
@@ -31,7 +32,7 @@ export function prepareModelDir(dir: string) {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'EEXIST' || code === 'ENOTDIR') throw fail('it, or a folder above it, is a file')
-    if (code === 'EACCES' || code === 'EPERM') throw fail('permission denied')
+    if (isNotWritable(code)) throw modelDirNotWritable(dir, `could not create ${dir}`, code)
     throw fail((err as Error).message)
   }
   if (!statSync(dir).isDirectory()) throw fail('it is not a directory')

@@ -29,6 +29,13 @@ export interface Transcript {
   language: string
 }
 
+export interface TranscribeOptions {
+  language?: string | undefined
+  timestamps?: boolean
+  /** The client's abort: a request waiting for a Whisper load stops waiting. */
+  signal?: AbortSignal | undefined
+}
+
 interface WhisperEntry {
   whisper: OnnxWhisper
   card: ModelCard
@@ -103,6 +110,8 @@ export class Transcriber {
   private missing: string[] = []
   private active = 0
   private readonly maxActive = 2
+  /** Transcriptions in progress per model, for mlnode_queue_depth. */
+  private inProgress = new Map<string, number>()
   private readonly card: ModelCard
   private whisper = new Map<string, WhisperEntry>()
   /** The registry may disable pocketsphinx; then it is neither probed nor listed. */
@@ -111,7 +120,7 @@ export class Transcriber {
   constructor(
     private readonly config: Config,
     private readonly catalog: ModelCatalog,
-    metrics?: Metrics,
+    private readonly metrics?: Metrics,
   ) {
     this.sphinx = catalog.isEnabled(TRANSCRIBE_MODEL)
     for (const info of catalog.onnxModels('transcription')) {
@@ -207,11 +216,54 @@ export class Transcriber {
     }
   }
 
+  /**
+   * Runs `work` in a fresh temporary folder while holding one of the `maxActive` slots (429 when
+   * none is free). The slot and the folder are given back whatever happens, a failed mkdtemp too.
+   */
+  private async inSlot<T>(model: string, work: (dir: string) => Promise<T>): Promise<T> {
+    const metrics = this.metrics
+    if (this.active >= this.maxActive) {
+      metrics?.rejected.inc({ model, reason: 'queue_full' })
+      throw overloaded(`Model '${model}'`, 2)
+    }
+    const track = (delta: number) => {
+      const n = (this.inProgress.get(model) ?? 0) + delta
+      this.inProgress.set(model, n)
+      metrics?.queueDepth.set({ model }, n)
+    }
+    this.active++
+    track(1)
+    let dir: string | undefined
+    try {
+      try {
+        dir = await mkdtemp(join(tmpdir(), 'mlnode-audio-'))
+      } catch (err) {
+        // A node-local fault (TMPDIR full or unwritable): 503, so a balancer tries another node.
+        console.error(`[ml-node] transcription: no temporary folder: ${(err as Error).message}`)
+        throw unavailable(
+          'The node could not create a temporary folder for the audio.',
+          5,
+          'transcription_failed',
+        )
+      }
+      return await work(dir)
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'timeout') {
+        metrics?.rejected.inc({ model, reason: 'timeout' })
+      }
+      throw err
+    } finally {
+      this.active--
+      track(-1)
+      if (dir) await rm(dir, { recursive: true, force: true })
+    }
+  }
+
   async transcribe(
     requested: string | undefined,
     audio: Uint8Array,
     filename: string,
-    opts: { language?: string | undefined; timestamps?: boolean } = {},
+    opts: TranscribeOptions = {},
   ): Promise<Transcript> {
     const model = this.resolve(requested)
     if (this.whisper.has(model)) return this.transcribeWhisper(model, audio, filename, opts)
@@ -225,12 +277,9 @@ export class Transcriber {
         'transcriber_unavailable',
       )
     }
-    if (this.active >= this.maxActive) throw overloaded(`Model '${model}'`, 2)
-    this.active++
     const timeout = this.config.TRANSCRIBE_TIMEOUT_MS
     const deadline = Date.now() + timeout
-    const dir = await mkdtemp(join(tmpdir(), 'mlnode-audio-'))
-    try {
+    return this.inSlot(model, async (dir) => {
       const ext = (/\.([a-z0-9]{1,5})$/i.exec(filename)?.[1] ?? 'wav').toLowerCase()
       const input = join(dir, `input.${ext}`)
       const wav = join(dir, 'speech.wav')
@@ -268,10 +317,7 @@ export class Transcriber {
       })
       const segments = parseSphinx(out)
       return { text: segments.map((s) => s.text).join(' '), duration, segments, language: 'en' }
-    } finally {
-      this.active--
-      await rm(dir, { recursive: true, force: true })
-    }
+    })
   }
 
   /** Audio → 16 kHz mono float32 with sox, then the Whisper pipeline. */
@@ -279,16 +325,22 @@ export class Transcriber {
     model: string,
     audio: Uint8Array,
     filename: string,
-    opts: { language?: string | undefined; timestamps?: boolean },
+    opts: TranscribeOptions,
   ): Promise<Transcript> {
     const entry = this.whisper.get(model) as WhisperEntry
-    await entry.load.ensure()
-    if (this.active >= this.maxActive) throw overloaded(`Model '${model}'`, 2)
-    this.active++
+    // The deadline starts now: waiting for a (re)load is part of it, and a client that leaves
+    // stops waiting.
     const timeout = this.config.TRANSCRIBE_TIMEOUT_MS
     const deadline = Date.now() + timeout
-    const dir = await mkdtemp(join(tmpdir(), 'mlnode-audio-'))
-    try {
+    await entry.load.ensureWithin(
+      timeout,
+      () => {
+        this.metrics?.rejected.inc({ model, reason: 'timeout' })
+        return tooSlow(timeout)
+      },
+      opts.signal,
+    )
+    return this.inSlot(model, async (dir) => {
       const ext = (/\.([a-z0-9]{1,5})$/i.exec(filename)?.[1] ?? 'wav').toLowerCase()
       const input = join(dir, `input.${ext}`)
       const raw = join(dir, 'speech.f32')
@@ -335,9 +387,6 @@ export class Transcriber {
           }))
         : [{ id: 0, start: 0, end: duration, text: out.text, words: [] }]
       return { text: out.text, duration, segments, language: out.language ?? 'en' }
-    } finally {
-      this.active--
-      await rm(dir, { recursive: true, force: true })
-    }
+    })
   }
 }

@@ -97,4 +97,22 @@ describe('DynamicBatcher', () => {
     await expect(Promise.all([b.submit([1]), b.submit([2])])).rejects.toThrow('boom')
     expect(await b.submit([3])).toEqual([3])
   })
+
+  it('keeps to what is left of the request deadline (leftMs), and refuses one already past', async () => {
+    const { b } = make({
+      timeoutMs: 10_000,
+      run: async (xs) => {
+        await new Promise((r) => setTimeout(r, 300))
+        return xs
+      },
+    })
+    const t = performance.now()
+    const err = (await b.submit([1], undefined, 50).catch((e: unknown) => e)) as ApiError
+    expect(err.status).toBe(503)
+    expect(err.code).toBe('timeout')
+    expect(performance.now() - t).toBeLessThan(290)
+    const past = (await b.submit([2], undefined, 0).catch((e: unknown) => e)) as ApiError
+    expect(past.code).toBe('timeout')
+    await b.close()
+  })
 })

@@ -59,12 +59,20 @@ export class DynamicBatcher<I, O> {
     return Math.max(1, Math.ceil(((this.queue.length + 1) * this.avgItemMs) / 1000))
   }
 
-  submit(inputs: I[], signal?: AbortSignal): Promise<O[]> {
+  /**
+   * `leftMs`: what is left of the request's deadline when part of it went elsewhere (waiting for
+   * the model to load); by default the whole `timeoutMs`.
+   */
+  submit(inputs: I[], signal?: AbortSignal, leftMs = this.opts.timeoutMs): Promise<O[]> {
     if (this.closed) {
       this.opts.onReject?.('closed')
       return Promise.reject(unavailable(`${this.opts.name} is shutting down`, 5, 'shutting_down'))
     }
     if (inputs.length === 0) return Promise.resolve([])
+    if (leftMs <= 0) {
+      this.opts.onReject?.('timeout')
+      return Promise.reject(timedOut(this.opts.timeoutMs))
+    }
     // An empty queue takes any request, or one larger than the queue could never run (e.g. a
     // cosine rerank of MAX_INPUTS_PER_REQUEST documents, which adds the query).
     if (this.queue.length > 0 && this.queue.length + inputs.length > this.opts.maxQueue) {
@@ -89,10 +97,13 @@ export class DynamicBatcher<I, O> {
         this.opts.onQueueDepth?.(this.queue.length)
         reject(err)
       }
-      const deadline = setTimeout(() => {
-        this.opts.onReject?.('timeout')
-        fail(timedOut(this.opts.timeoutMs))
-      }, this.opts.timeoutMs)
+      const deadline = setTimeout(
+        () => {
+          this.opts.onReject?.('timeout')
+          fail(timedOut(this.opts.timeoutMs))
+        },
+        Math.min(leftMs, this.opts.timeoutMs),
+      )
       const onAbort = () => fail(new Error('request aborted by the client'))
       if (signal?.aborted) return onAbort()
       signal?.addEventListener('abort', onAbort, { once: true })

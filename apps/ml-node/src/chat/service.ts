@@ -1,6 +1,7 @@
 import { basename } from 'node:path'
 import {
   type ChatHistoryItem,
+  type ChatWrapper,
   getLlama,
   type Llama,
   LlamaChat,
@@ -8,6 +9,7 @@ import {
   type LlamaGrammar,
   LlamaLogLevel,
   type LlamaModel,
+  resolveChatWrapper,
 } from 'node-llama-cpp'
 import type { Config } from '../config.js'
 import { ApiError, badRequest, overloaded } from '../http/errors.js'
@@ -62,6 +64,11 @@ interface ChatModelEntry {
   card: ModelCard
   model: LlamaModel | null
   context: LlamaContext | null
+  /**
+   * Resolved once at load: LlamaChat's default ('auto') resolves it on every construction, and for a
+   * GGUF with a Jinja chat template that renders test chats through it (~50-350 ms a request here).
+   */
+  chatWrapper: ChatWrapper | null
   load: ModelLoad
 }
 
@@ -165,6 +172,7 @@ export class ChatService {
       familyGiven: info.family !== undefined || fixture,
       model: null,
       context: null,
+      chatWrapper: null,
       card: modelCard,
       load: new ModelLoad({
         card: modelCard,
@@ -224,12 +232,15 @@ export class ChatService {
     const llama = await this.getLlama()
     const model = await llama.loadModel({ modelPath: e.path })
     try {
+      // What `new LlamaChat` would pick for this model ('auto'), resolved once.
+      const chatWrapper = resolveChatWrapper(model)
       const contextSize = Math.min(this.config.LLAMA_CONTEXT_SIZE, model.trainContextSize)
       e.context = await model.createContext({
         contextSize,
         threads: this.config.threads,
         sequences: this.config.CHAT_MAX_CONCURRENT,
       })
+      e.chatWrapper = chatWrapper
       e.model = model
       const meta = model.fileInfo.metadata as {
         general?: { name?: string; architecture?: string }
@@ -315,7 +326,11 @@ export class ChatService {
     }
     const context = e.context as LlamaContext
     const sequence = context.getSequence()
-    const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false })
+    const chat = new LlamaChat({
+      contextSequence: sequence,
+      chatWrapper: e.chatWrapper ?? 'auto',
+      autoDisposeSequence: false,
+    })
     try {
       const history: ChatHistoryItem[] = messages.map((m) =>
         m.role === 'assistant'

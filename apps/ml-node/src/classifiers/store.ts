@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { ConfigError } from '../config.js'
 import type { EmbeddingService } from '../embeddings/service.js'
 import { ApiError, badRequest, modelNotFound } from '../http/errors.js'
+import { isNotWritable, modelDirNotWritable } from '../model-dir.js'
 import { card, type ModelCard } from '../models/registry.js'
 import { hashedNgrams } from './features.js'
 import { type LogisticModel, predict, trainLogistic } from './logistic.js'
@@ -81,7 +82,7 @@ export class ClassifierStore {
   private readonly dir: string
 
   constructor(
-    modelDir: string,
+    private readonly modelDir: string,
     private readonly embeddings: EmbeddingService,
   ) {
     this.dir = join(modelDir, 'classifiers')
@@ -89,10 +90,15 @@ export class ClassifierStore {
 
   async load() {
     let files: string[]
+    let step = `could not create ${this.dir}`
     try {
       await mkdir(this.dir, { recursive: true })
+      step = `could not read ${this.dir}`
       files = await readdir(this.dir)
     } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      // Typically a root-owned host folder mounted into the image, which runs as uid 10001.
+      if (isNotWritable(code)) throw modelDirNotWritable(this.modelDir, step, code)
       throw new ConfigError(
         `MODEL_DIR/classifiers (${this.dir}) cannot be used: ${(err as Error).message}`,
       )

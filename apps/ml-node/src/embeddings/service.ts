@@ -1,6 +1,6 @@
 import { DynamicBatcher } from '../batching/batcher.js'
 import type { Config } from '../config.js'
-import { unavailable } from '../http/errors.js'
+import { timedOut, unavailable } from '../http/errors.js'
 import type { Metrics } from '../metrics.js'
 import type { ModelCatalog } from '../models/catalog.js'
 import { ModelLoad } from '../models/model-load.js'
@@ -146,15 +146,27 @@ export class EmbeddingService {
     const model = this.resolve(requested)
     const e = this.entries.get(model)
     if (!e) throw this.catalog.notFound('embeddings', requested)
-    await e.load.ensure()
-    const out = await e.batcher.submit(texts, signal).catch((err: unknown) => {
-      if (!(err instanceof ModelLostError)) throw err
-      throw unavailable(
-        `Model '${model}' stopped while computing (${err.message}); it is being reloaded.`,
-        e.load.retryAfterS(),
-        'model_unavailable',
-      )
-    })
+    // One deadline for the request, waiting for a (re)load included.
+    const timeout = this.config.REQUEST_TIMEOUT_MS
+    const deadline = Date.now() + timeout
+    await e.load.ensureWithin(
+      timeout,
+      () => {
+        this.metrics.rejected.inc({ model, reason: 'timeout' })
+        return timedOut(timeout)
+      },
+      signal,
+    )
+    const out = await e.batcher
+      .submit(texts, signal, deadline - Date.now())
+      .catch((err: unknown) => {
+        if (!(err instanceof ModelLostError)) throw err
+        throw unavailable(
+          `Model '${model}' stopped while computing (${err.message}); it is being reloaded.`,
+          e.load.retryAfterS(),
+          'model_unavailable',
+        )
+      })
     this.metrics.tokens.inc(
       { model, kind: 'embedding' },
       out.reduce((s, o) => s + o.tokens, 0),

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { ApiError } from '../http/errors.js'
 import { createMetrics } from '../metrics.js'
 import { ModelLoad } from './model-load.js'
@@ -108,5 +108,45 @@ describe('ModelLoad', () => {
     await l.ensure()
     expect(calls.n).toBe(3)
     l.close()
+  })
+})
+
+describe('ModelLoad background retries', () => {
+  it('keeps retrying on its timer when the wall clock reads behind the timer clock', async () => {
+    const c = card({
+      id: 'm',
+      task: 'embeddings',
+      kind: 'test',
+      family: 'test',
+      runtime: 'test',
+      source: 'test',
+      license: 'n/a',
+      status: 'loading',
+    })
+    let attempts = 0
+    // Fails with no await before the throw, so each retry runs on the timer's own tick.
+    const load = async () => {
+      attempts += 1
+      throw new Error('always broken')
+    }
+    // Timers run on the monotonic clock, Date.now() on the wall clock: the two drift apart (a
+    // timer fires a millisecond "early", NTP slews or steps the clock). A wall clock at half
+    // speed makes every timer fire before the retry time recorded from Date.now().
+    const real = Date.now.bind(Date)
+    const t0 = real()
+    const now = vi.spyOn(Date, 'now').mockImplementation(() => t0 + (real() - t0) / 2)
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+    const l = new ModelLoad({ card: c, load, retryMs: 10, maxRetryMs: 10 })
+    try {
+      await l.start()
+      await sleep(400)
+    } finally {
+      l.close()
+      now.mockRestore()
+      warn.mockRestore()
+    }
+    // ~40 attempts at 10 ms on an idle machine; a retry chain that stops makes one or two.
+    expect(attempts).toBeGreaterThanOrEqual(12)
+    expect(c.status).toBe('failed')
   })
 })

@@ -1,3 +1,4 @@
+import { within } from '../http/deadline.js'
 import { unavailable } from '../http/errors.js'
 import type { Metrics } from '../metrics.js'
 import type { ModelCard } from './registry.js'
@@ -64,6 +65,15 @@ export class ModelLoad {
     if (this.closed) return Promise.reject(unavailable(`Model '${this.id}' is shutting down`))
     if (this.state === 'failed' && Date.now() < this.retryAt) return Promise.reject(this.failure())
     return this.attempt()
+  }
+
+  /**
+   * ensure() for one request: it stops waiting at the request's deadline (`ms`, then
+   * `onTimeout()`) or when its client goes away, so a hung load cannot hold requests for ever.
+   */
+  ensureWithin(ms: number, onTimeout: () => Error, signal?: AbortSignal): Promise<void> {
+    if (this.state === 'ready') return Promise.resolve()
+    return within(this.ensure(), ms, onTimeout, signal)
   }
 
   /** Seconds until the next attempt may start (at least 1). */
@@ -154,7 +164,12 @@ export class ModelLoad {
     // Retry in the background too: a node whose /readyz is 503 gets no requests to retry with.
     this.timer = setTimeout(() => {
       this.timer = null
-      if (!this.closed && this.state === 'failed' && !this.inFlight) void this.start()
+      // attempt(), not ensure(): ensure() compares Date.now() with retryAt, and the wall clock can
+      // read behind the timer's clock (a timer fires a millisecond early, NTP slews or steps it);
+      // a refusal here would end the background retries for good.
+      if (!this.closed && this.state === 'failed' && !this.inFlight) {
+        this.attempt().catch(() => undefined)
+      }
     }, delay)
     this.timer.unref()
   }

@@ -1,6 +1,7 @@
 import { DynamicBatcher } from '../batching/batcher.js'
 import type { Config } from '../config.js'
 import { type EmbeddingService, USE_LITE } from '../embeddings/service.js'
+import { timedOut } from '../http/errors.js'
 import type { Metrics } from '../metrics.js'
 import type { ModelCatalog } from '../models/catalog.js'
 import { ModelLoad } from '../models/model-load.js'
@@ -8,6 +9,8 @@ import { card, type ModelCard } from '../models/registry.js'
 import { OnnxCrossEncoder, type PairScore } from '../onnx/cross-encoder.js'
 import { onnxCard } from '../onnx/runtime.js'
 import { bm25Scores } from './bm25.js'
+
+const COSINE = 'use-lite-512-cosine'
 
 export const rerankModels: ModelCard[] = [
   card({
@@ -21,7 +24,7 @@ export const rerankModels: ModelCard[] = [
     status: 'ready',
   }),
   card({
-    id: 'use-lite-512-cosine',
+    id: COSINE,
     task: 'rerank',
     kind: 'bi-encoder (cosine of USE-lite embeddings; not a cross-encoder)',
     family: 'Universal Sentence Encoder lite',
@@ -65,7 +68,7 @@ export class RerankService {
 
   constructor(
     private readonly embeddings: EmbeddingService,
-    config: Config,
+    private readonly config: Config,
     private readonly metrics: Metrics,
     private readonly catalog: ModelCatalog,
   ) {
@@ -113,7 +116,27 @@ export class RerankService {
   }
 
   list(): ModelCard[] {
-    return [...this.builtIns(), ...[...this.cross.values()].map((e) => e.card)]
+    return [
+      ...this.builtIns().map((m) => (m.id === COSINE ? this.cosineCard(m) : m)),
+      ...[...this.cross.values()].map((e) => e.card),
+    ]
+  }
+
+  /** The cosine reranker is only as ready as the embedder it runs on (loading, failed, reloading). */
+  private cosineCard(m: ModelCard): ModelCard {
+    const use = this.embeddings.list().find((c) => c.id === USE_LITE)
+    if (!use) return { ...m, status: 'unavailable', details: { uses: USE_LITE } }
+    if (use.status === 'ready') return m
+    const error = use.details?.error
+    return {
+      ...m,
+      status: use.status,
+      details: {
+        uses: USE_LITE,
+        ...(typeof error === 'string' ? { error: `runs on ${USE_LITE}: ${error}` } : {}),
+        ...(use.details?.next_attempt_at ? { next_attempt_at: use.details.next_attempt_at } : {}),
+      },
+    }
   }
 
   /** Cross-encoders settle (load or fail) before the node reports ready. */
@@ -141,10 +164,21 @@ export class RerankService {
     const model = this.resolve(requested)
     const cross = this.cross.get(model)
     if (cross) {
-      await cross.load.ensure()
+      // One deadline for the request, waiting for a (re)load included.
+      const timeout = this.config.REQUEST_TIMEOUT_MS
+      const deadline = Date.now() + timeout
+      await cross.load.ensureWithin(
+        timeout,
+        () => {
+          this.metrics.rejected.inc({ model, reason: 'timeout' })
+          return timedOut(timeout)
+        },
+        signal,
+      )
       const out = await cross.batcher.submit(
         docs.map((d) => [query, d] as [string, string]),
         signal,
+        deadline - Date.now(),
       )
       const tokens = out.reduce((s, o) => s + o.tokens, 0)
       this.metrics.tokens.inc({ model, kind: 'rerank' }, tokens)
@@ -154,7 +188,7 @@ export class RerankService {
       const tokens = [query, ...docs].reduce((s, t) => s + (t.match(/\S+/g)?.length ?? 0), 0)
       return { model, scores: bm25Scores(query, docs), tokens }
     }
-    if (model === 'use-lite-512-cosine') {
+    if (model === COSINE) {
       const out = await this.embeddings.embed(USE_LITE, [query, ...docs], signal)
       const [q, ...rest] = out
       const qv = (q as { vector: Float32Array }).vector

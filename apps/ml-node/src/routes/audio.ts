@@ -58,7 +58,7 @@ export function audioRoutes(transcriber: Transcriber) {
       model,
       new Uint8Array(await file.arrayBuffer()),
       file.name,
-      { language, timestamps: format === 'verbose_json' },
+      { language, timestamps: format === 'verbose_json', signal: c.req.raw.signal },
     )
     if (format === 'text') return c.text(t.text)
     if (format === 'json') return c.json({ text: t.text })

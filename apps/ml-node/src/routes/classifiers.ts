@@ -28,7 +28,7 @@ export function classifierRoutes(config: Config, store: ClassifierStore) {
   const classify = z.object({
     model: z.string().min(1),
     input: z.union([
-      z.string().min(1),
+      z.string().min(1).max(config.MAX_INPUT_CHARS),
       z
         .array(z.string().min(1).max(config.MAX_INPUT_CHARS))
         .min(1)
