@@ -124,6 +124,7 @@ say "/v1/embeddings 200, 2 vectors of $dims dimensions"
 
 models=$(curl -fsS "$url/v1/models" -H "authorization: Bearer $TOKEN")
 sphinx=$(node -e 'const m=JSON.parse(process.argv[1]).data.find((x)=>x.id==="pocketsphinx-en-us");console.log(m?.status)' "$models")
+[ "$sphinx" = ready ] || fail "pocketsphinx-en-us is '$sphinx' in the CPU image, not ready"
 say "pocketsphinx-en-us status: $sphinx"
 # A file, not `node -e`: node-llama-cpp tests its binary in a fork that inherits execArgv.
 probe=$(mktemp --suffix=.mjs)
@@ -139,4 +140,36 @@ llama=$(docker exec "$NAME" node /app/llama-probe.mjs) || fail 'node-llama-cpp d
 say "node-llama-cpp loads its prebuilt binary ($llama)"
 user=$(docker exec "$NAME" id -un)
 [ "$user" = mlnode ] || fail "container runs as $user"
-say "runs as $user; OK"
+say "runs as $user"
+
+# A host folder the image's user cannot write (a root-owned bind mount) must stop the node with
+# a line that says so, not a stack trace or a crash loop with no reason.
+volume=$(mktemp -d)
+chmod 755 "$volume"
+set +e
+out=$(timeout 60 docker run --rm -v "$volume:/models" -e ML_NODE_API_KEYS="$TOKEN" "$TAG" 2>&1)
+code=$?
+set -e
+[ "$code" -ne 0 ] && [ "$code" -ne 124 ] || fail "a read-only model volume did not stop the node (exit $code)"
+line=$(echo "$out" | grep 'MODEL_DIR (/models) is not writable by this user (uid 10001, gid 10001)') ||
+  fail "no clear MODEL_DIR line for a read-only model volume: ${out:0:400}"
+say "a model volume it cannot write stops it: ${line:0:160}…"
+
+# The documented fix: the same folder given to 10001:10001 serves, and the node writes into it.
+chown 10001:10001 "$volume"
+docker rm -f "$NAME-volume" >/dev/null 2>&1 || true
+docker run -d --name "$NAME-volume" -v "$volume:/models" -e ML_NODE_API_KEYS="$TOKEN" "$TAG" >/dev/null
+ready=0
+for _ in $(seq 1 60); do
+  if docker exec "$NAME-volume" curl -fsS http://127.0.0.1:8001/readyz >/dev/null 2>&1; then
+    ready=1
+    break
+  fi
+  sleep 1
+done
+docker rm -f "$NAME-volume" >/dev/null 2>&1 || true
+[ "$ready" = 1 ] || fail 'a model volume owned by 10001:10001 did not serve'
+[ -d "$volume/classifiers" ] || fail 'the node did not write into its model volume'
+rm -rf "$volume"
+say "a model volume owned by 10001:10001 serves, and the node writes into it"
+say "OK"
