@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { DEV_API_KEY } from '../config.js'
 import { type RunningServer, startServer } from '../server.js'
+import { pcm16Wav } from './wav.js'
 
 // Needs the Debian packages pocketsphinx, pocketsphinx-en-us and sox (.ci/run installs them).
 let server: RunningServer
@@ -11,27 +12,13 @@ const MODEL = 'pocketsphinx-en-us'
 
 /** `seconds` of low noise as a 16 kHz mono 16-bit WAV (deterministic). */
 function noise(seconds: number) {
-  const n = 16_000 * seconds
-  const data = Buffer.alloc(n * 2)
+  const samples = new Float32Array(Math.round(seconds * 16_000))
   let x = 12345
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < samples.length; i++) {
     x = (x * 1103515245 + 12345) & 0x7fffffff
-    data.writeInt16LE((x % 2000) - 1000, i * 2)
+    samples[i] = ((x % 2000) - 1000) / 32767
   }
-  const head = Buffer.alloc(44)
-  head.write('RIFF', 0)
-  head.writeUInt32LE(36 + data.length, 4)
-  head.write('WAVEfmt ', 8)
-  head.writeUInt32LE(16, 16)
-  head.writeUInt16LE(1, 20)
-  head.writeUInt16LE(1, 22)
-  head.writeUInt32LE(16_000, 24)
-  head.writeUInt32LE(32_000, 28)
-  head.writeUInt16LE(2, 32)
-  head.writeUInt16LE(16, 34)
-  head.write('data', 36)
-  head.writeUInt32LE(data.length, 40)
-  return Buffer.concat([head, data])
+  return pcm16Wav(samples, 16_000)
 }
 
 const transcribe = (wav: Buffer) => {

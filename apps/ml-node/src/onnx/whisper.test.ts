@@ -12,6 +12,7 @@ import {
 } from '@huggingface/transformers'
 import OpenAI, { toFile } from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pcm16Wav } from '../audio/wav.js'
 import { DEV_API_KEY } from '../config.js'
 import type { ModelCard } from '../models/registry.js'
 import { type RunningServer, startServer } from '../server.js'
@@ -37,28 +38,6 @@ let reference: AutomaticSpeechRecognitionPipeline
 const SENTENCE = 'I would like to book a table for two people tonight'
 const vocab = whisperFixtureVocab()
 const DTYPE = { encoder_model: 'fp32', decoder_model_merged: 'fp32' } as const
-
-/** A 16-bit mono PCM WAV. */
-function wavFile(samples: Float32Array, rate: number) {
-  const data = Buffer.alloc(samples.length * 2)
-  for (const [i, x] of samples.entries()) {
-    data.writeInt16LE(Math.round(Math.max(-1, Math.min(1, x)) * 32767), i * 2)
-  }
-  const head = Buffer.alloc(44)
-  head.write('RIFF', 0)
-  head.writeUInt32LE(36 + data.length, 4)
-  head.write('WAVEfmt ', 8)
-  head.writeUInt32LE(16, 16)
-  head.writeUInt16LE(1, 20)
-  head.writeUInt16LE(1, 22)
-  head.writeUInt32LE(rate, 24)
-  head.writeUInt32LE(rate * 2, 28)
-  head.writeUInt16LE(2, 32)
-  head.writeUInt16LE(16, 34)
-  head.write('data', 36)
-  head.writeUInt32LE(data.length, 40)
-  return Buffer.concat([head, data])
-}
 
 /** What the node feeds the pipeline: sox's 16 kHz mono float conversion of the upload. */
 function samplesOf(wav: Buffer) {
@@ -98,7 +77,7 @@ beforeAll(async () => {
     throw new Error('espeak-ng is missing: apt-get install espeak-ng pocketsphinx-en-us sox')
   }
   speech = readFileSync(file)
-  silence = wavFile(new Float32Array(16_000), 16_000)
+  silence = pcm16Wav(new Float32Array(16_000), 16_000)
   const models = join(tmp, 'models')
   mkdirSync(models)
   server = await startServer({
@@ -214,7 +193,7 @@ describe('Whisper through transformers.js (random-weight fixture)', () => {
   })
 
   it('audio longer than 30 s is cut into overlapping windows and still answers', async () => {
-    const long = wavFile(
+    const long = pcm16Wav(
       Float32Array.from({ length: 16_000 * 35 }, (_, i) => 0.3 * Math.sin(i / 7)),
       16_000,
     )

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { pcm16Wav } from '../audio/wav.js'
 import { DEV_API_KEY } from '../config.js'
 import { UseLiteEmbedder } from '../embeddings/use-lite.js'
 import { OnnxCrossEncoder } from '../onnx/cross-encoder.js'
@@ -26,23 +27,7 @@ const postJson = (path: string, body: unknown, signal?: AbortSignal) =>
   })
 
 /** 0.1 s of silence as a 16 kHz mono 16-bit WAV. */
-function silence() {
-  const data = Buffer.alloc(3200)
-  const head = Buffer.alloc(44)
-  head.write('RIFF', 0)
-  head.writeUInt32LE(36 + data.length, 4)
-  head.write('WAVEfmt ', 8)
-  head.writeUInt32LE(16, 16)
-  head.writeUInt16LE(1, 20)
-  head.writeUInt16LE(1, 22)
-  head.writeUInt32LE(16_000, 24)
-  head.writeUInt32LE(32_000, 28)
-  head.writeUInt16LE(2, 32)
-  head.writeUInt16LE(16, 34)
-  head.write('data', 36)
-  head.writeUInt32LE(data.length, 40)
-  return Buffer.concat([head, data])
-}
+const silence = () => pcm16Wav(new Float32Array(1600), 16_000)
 
 const transcribe = (signal?: AbortSignal) => {
   const form = new FormData()

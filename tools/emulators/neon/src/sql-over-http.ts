@@ -347,7 +347,9 @@ function parseQuery(value: unknown, where: string): QueryData {
  */
 function leftInTransaction(client: pg.PoolClient): Error | undefined {
   const status = client.getTransactionStatus()
-  return status === 'I' || status === null ? undefined : new Error(`left in transaction (${status})`)
+  return status === 'I' || status === null
+    ? undefined
+    : new Error(`left in transaction (${status})`)
 }
 
 function dbErrorFields(err: pg.DatabaseError): SqlHttpError['fields'] {
