@@ -1,12 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
+import http from 'node:http'
+import { type AddressInfo, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from '@upstash/qstash'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startQStashEmulator } from './index'
-import { type Endpoint, startEndpoint, waitFor } from './test-support'
+import { type Endpoint, sleep, startEndpoint, waitFor } from './test-support'
 
 let endpoint: Endpoint
 const dirs: string[] = []
@@ -108,6 +109,53 @@ describe('durability', () => {
       await second.close()
     }
   })
+
+  it('a delivery in flight during close can still publish to it, and is not run again', async () => {
+    // A workflow endpoint publishes its next step to QStash before it answers its delivery. If
+    // close cut that publish off, the delivery would fail and run again after a restart.
+    const dataDir = tempDir()
+    const first = await startQStashEmulator({ port: 0, dataDir, timeScale: 0.001 })
+    const client = (emu: { url: string; token: string }) =>
+      new Client({ baseUrl: emu.url, token: emu.token, retry: false })
+    const seen: string[] = []
+    let closing: Promise<void> | undefined
+    const app = http.createServer((req, res) => {
+      req.resume()
+      req.on('end', async () => {
+        seen.push(req.url ?? '')
+        if (req.url === '/first') {
+          closing = first.close()
+          await sleep(50)
+          try {
+            await client(first).publishJSON({ url: `${appUrl}/next`, body: { step: 2 } })
+            res.writeHead(200).end('ok')
+          } catch {
+            res.writeHead(500).end('publish failed')
+          }
+          return
+        }
+        res.writeHead(200).end('ok')
+      })
+    })
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve))
+    const appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}`
+    try {
+      await client(first).publishJSON({ url: `${appUrl}/first`, body: { step: 1 } })
+      await waitFor(() => closing !== undefined, 5000, 'the first delivery')
+      await closing
+      const second = await startQStashEmulator({ port: 0, dataDir, timeScale: 0.001 })
+      try {
+        await waitFor(() => seen.includes('/next'), 5000, 'the step published during close')
+        await sleep(300)
+        expect(seen).toEqual(['/first', '/next'])
+      } finally {
+        await second.close()
+      }
+    } finally {
+      app.closeAllConnections()
+      await new Promise<void>((resolve) => app.close(() => resolve()))
+    }
+  }, 30_000)
 
   it('a killed process loses no acknowledged message, schedule, queue or DLQ entry', async () => {
     const dataDir = tempDir()

@@ -63,9 +63,12 @@ export async function startQStashEmulator(
     nextSigningKey: resolved.nextSigningKey,
     close() {
       closing ??= (async () => {
+        // Deliveries in flight finish first, with the API still answering: a workflow endpoint
+        // publishes its next step to us before it answers its delivery, and a publish cut off
+        // here would fail that delivery, which then runs again after a restart.
+        await engine.stop()
         const closed = new Promise<void>((resolve) => server.close(() => resolve()))
         server.closeAllConnections()
-        await engine.stop()
         await closed
         await store.close()
       })()
