@@ -4,12 +4,14 @@
 // isolate do, so auto-pipelining merges their calls into /pipeline requests (with 50 separate
 // clients that each wait for their answer, auto-pipelining has nothing to merge). Also reported:
 // 50 separate @upstash/redis instances, one command per HTTP request; there the client's fetch
-// costs about four times the emulator's CPU per request, so that figure measures the client side.
+// costs about three times the emulator's CPU per request (printed as redis_emu_cpu_us_per_request),
+// so that figure measures the client side.
 // Baseline: the same SETs and GETs with ioredis straight to the real Redis (one connection, which
 // pipelines concurrent commands the same way). The headline uses the emulator over the real Redis
 // when one answers (else the mock backend); the mock backend's figure is printed as well.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
@@ -46,7 +48,26 @@ function keysOf(prefix: string, loop: number): string[] {
 interface RunningEmulator {
   url: string
   token: string
+  pid: number
   stop(): Promise<void>
+}
+
+/** CPU time a process has used, in ms (Linux /proc; undefined elsewhere). */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // utime and stime, in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return undefined
+  }
+}
+
+/** CPU per request on each side of the 50-separate-clients phase (one command per request). */
+interface CpuSplit {
+  emulatorUs: number
+  clientUs: number
 }
 
 /** Starts the emulator's CLI as a child process on a free port. */
@@ -83,6 +104,7 @@ async function spawnEmulator(
   return {
     url,
     token,
+    pid: child.pid as number,
     stop: () =>
       new Promise<void>((resolve) => {
         child.on('exit', () => resolve())
@@ -173,14 +195,25 @@ async function runEmulator(backend: 'mock' | 'redis', redisUrl: string) {
   try {
     const set = await setAll(shared, prefix)
     const get = await getAll(() => shared, prefix)
+    const emulatorCpu = processCpuMs(emulator.pid)
+    const clientCpu = process.cpuUsage()
     const unbatchedGet = await getAll((loop) => separate[loop] as Upstash, prefix)
+    const emulatorCpuAfter = processCpuMs(emulator.pid)
+    const clientUsed = process.cpuUsage(clientCpu)
+    const cpu: CpuSplit | undefined =
+      emulatorCpu === undefined || emulatorCpuAfter === undefined
+        ? undefined
+        : {
+            emulatorUs: ((emulatorCpuAfter - emulatorCpu) * 1000) / unbatchedGet.ops,
+            clientUs: (clientUsed.user + clientUsed.system) / unbatchedGet.ops,
+          }
     const pipelineGet = await rawPipelines(emulator, prefix)
     // Clean up what we wrote, through the emulator itself.
     for (let i = 0; i < KEYS; i += 1000) {
       const count = Math.min(1000, KEYS - i)
       await shared.del(...Array.from({ length: count }, (_, j) => `${prefix}${i + j}`))
     }
-    return { set, get, unbatchedGet, pipelineGet }
+    return { set, get, unbatchedGet, pipelineGet, cpu }
   } finally {
     await emulator.stop()
   }
@@ -287,6 +320,16 @@ export async function benchRedis(): Promise<string[]> {
     `BENCH redis_emu_pipeline_get_per_s ${headline.pipelineGet.perSecond} ops/s baseline=${directValue} target=report`,
     `BENCH redis_emu_get_unbatched_per_s ${headline.unbatchedGet.perSecond} ops/s baseline=${directValue} target=report`,
   )
+  if (headline.cpu) {
+    // Where a one-command request's CPU goes: the emulator beside the client (@upstash/redis + fetch).
+    const { emulatorUs, clientUs } = headline.cpu
+    console.log(
+      `\n50 separate clients, CPU per request: emulator ${emulatorUs.toFixed(0)} µs, client ${clientUs.toFixed(0)} µs`,
+    )
+    lines.push(
+      `BENCH redis_emu_cpu_us_per_request ${emulatorUs.toFixed(0)} us baseline=${clientUs.toFixed(0)} target=report`,
+    )
+  }
   if (mock && real) {
     lines.push(
       `BENCH redis_emu_mock_get_per_s ${mock.get.perSecond} ops/s baseline=${directValue} target=report`,

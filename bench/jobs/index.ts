@@ -20,18 +20,15 @@
 // inspector on, as before.
 import { readFileSync } from 'node:fs'
 import { jobsClient } from '../../tests/e2e/support/client'
-import { startJobsStack } from '../../tests/e2e/support/jobs-stack'
 import { cpuByGroup, cpuDelta, totalCpu } from './cpu'
+import { DEVTOOLS, PARALLELISM, startBenchStack } from './stack'
 
 const N = Number(process.env.BENCH_JOBS ?? 2000)
 /** Enqueue requests in flight at once (the callers). */
 const CLIENTS = Number(process.env.BENCH_JOBS_CLIENTS ?? 32)
-/** The normal lane's parallelism for this run (JOBS_PARALLELISM_NORMAL). */
-const PARALLELISM = Number(process.env.BENCH_JOBS_PARALLELISM ?? 32)
 /** Jobs per second offered in the steady phase. */
 const RATE = Number(process.env.BENCH_JOBS_RATE ?? 50)
 const DEADLINE_MS = Number(process.env.BENCH_JOBS_DEADLINE_MS ?? 240_000)
-const DEVTOOLS = process.env.BENCH_JOBS_DEVTOOLS === '1'
 
 const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
@@ -86,13 +83,7 @@ type Client = ReturnType<typeof jobsClient>
 type Sql = { query(text: string, params?: unknown[]): Promise<unknown> }
 
 async function main() {
-  const s = await startJobsStack({
-    timeScale: 1,
-    persistQStash: true,
-    qstashMaxConcurrency: 100,
-    apiVars: { JOBS_PARALLELISM_NORMAL: String(PARALLELISM), LOG_LEVEL: 'error' },
-    devtools: DEVTOOLS,
-  })
+  const s = await startBenchStack()
   const backends = `neon=${s.stack.backends.neon} redis=${s.stack.backends.redis}`
   try {
     // Each phase gets its own workspace, so its progress is one indexed count.

@@ -17,15 +17,12 @@
 import { readFileSync } from 'node:fs'
 import { Redis } from '@upstash/redis'
 import { jobsClient } from '../../tests/e2e/support/client'
-import { startJobsStack } from '../../tests/e2e/support/jobs-stack'
 import { cpuByGroup, cpuDelta } from './cpu'
+import { PARALLELISM, startBenchStack } from './stack'
 
 const N = Number(process.env.BENCH_JOBS ?? 1000)
 const CLIENTS = Number(process.env.BENCH_JOBS_CLIENTS ?? 32)
-const PARALLELISM = Number(process.env.BENCH_JOBS_PARALLELISM ?? 32)
 const ONLY = process.env.STAGES?.split(',')
-/** BENCH_JOBS_DEVTOOLS=1: Workers under the wrangler dev CLI, devtools inspector on. */
-const DEVTOOLS = process.env.BENCH_JOBS_DEVTOOLS === '1'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const quantile = (sorted: number[], q: number) =>
@@ -80,13 +77,7 @@ async function timed(n: number, call: (i: number) => Promise<void>) {
 }
 
 async function main() {
-  const s = await startJobsStack({
-    timeScale: 1,
-    persistQStash: true,
-    qstashMaxConcurrency: 100,
-    apiVars: { JOBS_PARALLELISM_NORMAL: String(PARALLELISM), LOG_LEVEL: 'error' },
-    devtools: DEVTOOLS,
-  })
+  const s = await startBenchStack()
   wranglerPorts.set(new URL(s.worker.url).port, 'worker')
   wranglerPorts.set(new URL(s.api.url).port, 'api')
   console.log(`backends neon=${s.stack.backends.neon} redis=${s.stack.backends.redis}`)

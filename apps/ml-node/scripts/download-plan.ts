@@ -104,6 +104,25 @@ export function parseArgs(args: string[]) {
 const hfUrl = (repo: string, revision: string, path: string) =>
   `https://huggingface.co/${repo}/resolve/${encodeURIComponent(revision)}/${path}`
 
+/** A GGUF chat model: one file, saved as MODEL_DIR/chat/<name>.gguf. */
+function ggufPlan(
+  modelDir: string,
+  name: string,
+  url: string,
+  dtype: string | undefined,
+  force: boolean,
+): DownloadPlan {
+  if (dtype) throw new UsageError('--dtype applies to ONNX models, not to a GGUF')
+  return {
+    kind: 'gguf',
+    name,
+    task: 'chat',
+    dest: join(modelDir, 'chat', `${name}.gguf`),
+    files: [{ url, path: `${name}.gguf` }],
+    force,
+  }
+}
+
 function onnxPlan(
   modelDir: string,
   name: string,
@@ -156,15 +175,7 @@ export function planDownload(args: string[], modelDir: string): DownloadPlan | '
   if (url && repo) throw new UsageError('--url (a GGUF) and --repo (ONNX) exclude each other')
   if (url) {
     if (!/^https?:\/\/\S+$/.test(url)) throw new UsageError(`--url '${url}' is not an http(s) URL`)
-    if (dtype) throw new UsageError('--dtype applies to ONNX models, not to a GGUF')
-    return {
-      kind: 'gguf',
-      name,
-      task: 'chat',
-      dest: join(modelDir, 'chat', `${name}.gguf`),
-      files: [{ url, path: `${name}.gguf` }],
-      force,
-    }
+    return ggufPlan(modelDir, name, url, dtype, force)
   }
   if (repo) {
     if (!REPO.test(repo)) throw new UsageError(`--repo '${repo}' is not owner/name`)
@@ -182,15 +193,7 @@ export function planDownload(args: string[], modelDir: string): DownloadPlan | '
   const entry: CatalogEntry | undefined = Object.hasOwn(CATALOG, name) ? CATALOG[name] : undefined
   if (!entry) throw new UsageError(`unknown model '${name}'. ${USAGE.split('\n').at(-1)}`)
   if (entry.kind === 'gguf') {
-    if (dtype) throw new UsageError('--dtype applies to ONNX models, not to a GGUF')
-    return {
-      kind: 'gguf',
-      name,
-      task: 'chat',
-      dest: join(modelDir, 'chat', `${name}.gguf`),
-      files: [{ url: entry.url, path: `${name}.gguf` }],
-      force,
-    }
+    return ggufPlan(modelDir, name, entry.url, dtype, force)
   }
   return onnxPlan(modelDir, name, entry.task, entry.repo, revision, dtype, entry.meta, force)
 }

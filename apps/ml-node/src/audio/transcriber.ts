@@ -331,15 +331,7 @@ export class Transcriber {
     // The deadline starts now: waiting for a (re)load is part of it, and a client that leaves
     // stops waiting.
     const timeout = this.config.TRANSCRIBE_TIMEOUT_MS
-    const deadline = Date.now() + timeout
-    await entry.load.ensureWithin(
-      timeout,
-      () => {
-        this.metrics?.rejected.inc({ model, reason: 'timeout' })
-        return tooSlow(timeout)
-      },
-      opts.signal,
-    )
+    const deadline = await entry.load.startRequest(timeout, opts.signal, tooSlow)
     return this.inSlot(model, async (dir) => {
       const ext = (/\.([a-z0-9]{1,5})$/i.exec(filename)?.[1] ?? 'wav').toLowerCase()
       const input = join(dir, `input.${ext}`)

@@ -1,6 +1,6 @@
 import { DynamicBatcher } from '../batching/batcher.js'
 import type { Config } from '../config.js'
-import { timedOut, unavailable } from '../http/errors.js'
+import { unavailable } from '../http/errors.js'
 import type { Metrics } from '../metrics.js'
 import type { ModelCatalog } from '../models/catalog.js'
 import { ModelLoad } from '../models/model-load.js'
@@ -147,16 +147,7 @@ export class EmbeddingService {
     const e = this.entries.get(model)
     if (!e) throw this.catalog.notFound('embeddings', requested)
     // One deadline for the request, waiting for a (re)load included.
-    const timeout = this.config.REQUEST_TIMEOUT_MS
-    const deadline = Date.now() + timeout
-    await e.load.ensureWithin(
-      timeout,
-      () => {
-        this.metrics.rejected.inc({ model, reason: 'timeout' })
-        return timedOut(timeout)
-      },
-      signal,
-    )
+    const deadline = await e.load.startRequest(this.config.REQUEST_TIMEOUT_MS, signal)
     const out = await e.batcher
       .submit(texts, signal, deadline - Date.now())
       .catch((err: unknown) => {

@@ -6,11 +6,8 @@ import { card } from './registry.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-function make(
-  load: () => Promise<{ details?: Record<string, unknown> } | undefined>,
-  retryMs = 80,
-) {
-  const c = card({
+const testCard = () =>
+  card({
     id: 'm',
     task: 'embeddings',
     kind: 'test',
@@ -20,6 +17,12 @@ function make(
     license: 'n/a',
     status: 'loading',
   })
+
+function make(
+  load: () => Promise<{ details?: Record<string, unknown> } | undefined>,
+  retryMs = 80,
+) {
+  const c = testCard()
   const metrics = createMetrics()
   const l = new ModelLoad({ card: c, load, retryMs, maxRetryMs: retryMs * 4, metrics })
   return { l, c, metrics }
@@ -113,16 +116,7 @@ describe('ModelLoad', () => {
 
 describe('ModelLoad background retries', () => {
   it('keeps retrying on its timer when the wall clock reads behind the timer clock', async () => {
-    const c = card({
-      id: 'm',
-      task: 'embeddings',
-      kind: 'test',
-      family: 'test',
-      runtime: 'test',
-      source: 'test',
-      license: 'n/a',
-      status: 'loading',
-    })
+    const c = testCard()
     let attempts = 0
     // Fails with no await before the throw, so each retry runs on the timer's own tick.
     const load = async () => {

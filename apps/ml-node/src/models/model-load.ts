@@ -1,5 +1,5 @@
 import { within } from '../http/deadline.js'
-import { unavailable } from '../http/errors.js'
+import { timedOut, unavailable } from '../http/errors.js'
 import type { Metrics } from '../metrics.js'
 import type { ModelCard } from './registry.js'
 
@@ -16,7 +16,7 @@ export interface ModelLoadOptions {
   retryMs: number
   /** ... up to this. */
   maxRetryMs: number
-  metrics?: Pick<Metrics, 'modelLoadSeconds'> | undefined
+  metrics?: Pick<Metrics, 'modelLoadSeconds' | 'rejected'> | undefined
   /** The reason shown on the card, in /readyz and in 503s (keep paths out of it). */
   describe?: (err: unknown) => string
 }
@@ -68,12 +68,27 @@ export class ModelLoad {
   }
 
   /**
-   * ensure() for one request: it stops waiting at the request's deadline (`ms`, then
-   * `onTimeout()`) or when its client goes away, so a hung load cannot hold requests for ever.
+   * Starts one request's deadline and waits, within it, for the model to be loaded (at once when
+   * it is): past `timeoutMs` the request gets `timeoutError` (counted as a `timeout` rejection),
+   * and a client that leaves stops waiting. Resolves with the deadline for the rest of its work.
    */
-  ensureWithin(ms: number, onTimeout: () => Error, signal?: AbortSignal): Promise<void> {
-    if (this.state === 'ready') return Promise.resolve()
-    return within(this.ensure(), ms, onTimeout, signal)
+  async startRequest(
+    timeoutMs: number,
+    signal?: AbortSignal,
+    timeoutError: (ms: number) => Error = timedOut,
+  ): Promise<number> {
+    const deadline = Date.now() + timeoutMs
+    if (this.state === 'ready') return deadline
+    await within(
+      this.ensure(),
+      timeoutMs,
+      () => {
+        this.opts.metrics?.rejected.inc({ model: this.id, reason: 'timeout' })
+        return timeoutError(timeoutMs)
+      },
+      signal,
+    )
+    return deadline
   }
 
   /** Seconds until the next attempt may start (at least 1). */

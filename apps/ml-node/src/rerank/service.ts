@@ -1,7 +1,6 @@
 import { DynamicBatcher } from '../batching/batcher.js'
 import type { Config } from '../config.js'
 import { type EmbeddingService, USE_LITE } from '../embeddings/service.js'
-import { timedOut } from '../http/errors.js'
 import type { Metrics } from '../metrics.js'
 import type { ModelCatalog } from '../models/catalog.js'
 import { ModelLoad } from '../models/model-load.js'
@@ -165,16 +164,7 @@ export class RerankService {
     const cross = this.cross.get(model)
     if (cross) {
       // One deadline for the request, waiting for a (re)load included.
-      const timeout = this.config.REQUEST_TIMEOUT_MS
-      const deadline = Date.now() + timeout
-      await cross.load.ensureWithin(
-        timeout,
-        () => {
-          this.metrics.rejected.inc({ model, reason: 'timeout' })
-          return timedOut(timeout)
-        },
-        signal,
-      )
+      const deadline = await cross.load.startRequest(this.config.REQUEST_TIMEOUT_MS, signal)
       const out = await cross.batcher.submit(
         docs.map((d) => [query, d] as [string, string]),
         signal,
