@@ -25,6 +25,9 @@ export default defineConfig({
                 PASSWORD_PBKDF2_ITERATIONS: '10000',
                 CORS_ORIGINS: 'http://localhost:3050',
                 USAGE_FLUSH_MS: '10',
+                // PGlite and the Redis emulator share the vitest process: under load a Redis
+                // answer can take over 1 s, and a fail-open request would break exact counts.
+                RATE_LIMIT_TIMEOUT_MS: '10000',
               },
             },
           })),

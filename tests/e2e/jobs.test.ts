@@ -155,22 +155,33 @@ describe('jobs API → QStash → worker', () => {
   })
 
   it('lets a high-priority job overtake a backlog of low ones', async () => {
-    // Low lane parallelism is 2: six 400 ms jobs take ~1.2 s; the high job runs at once.
-    const lows = await Promise.all(
-      Array.from({ length: 6 }, () =>
-        client.enqueue({ type: 'system.sleep', payload: { ms: 400 }, priority: 'low' }),
-      ),
-    )
-    const high = await client.enqueue({
-      type: 'system.echo',
-      payload: { message: 'urgent' },
-      priority: 'high',
+    // The low lane is held while its backlog builds (the first test created the lanes), so the
+    // high job can only finish before them if it travels in a lane of its own.
+    const lowLane = new Client({ baseUrl: s.qstash.url, token: s.qstash.token }).queue({
+      queueName: 'jobs-low',
     })
-    const highDone = await client.waitFor(high.body.id, ['succeeded'])
-    const lowDone = await Promise.all(lows.map((l) => client.waitFor(l.body.id, ['succeeded'])))
-    const highFinished = new Date(highDone.finished_at).getTime()
-    const lowStartedAfter = lowDone.filter((l) => new Date(l.started_at).getTime() > highFinished)
-    expect(lowStartedAfter.length).toBeGreaterThanOrEqual(2)
+    await lowLane.pause()
+    try {
+      const lows = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          client.enqueue({ type: 'system.sleep', payload: { ms: 50 }, priority: 'low' }),
+        ),
+      )
+      const high = await client.enqueue({
+        type: 'system.echo',
+        payload: { message: 'urgent' },
+        priority: 'high',
+      })
+      const highDone = await client.waitFor(high.body.id, ['succeeded'])
+      for (const low of lows) expect((await client.get(low.body.id)).body.status).toBe('queued')
+      await lowLane.resume()
+      const lowDone = await Promise.all(lows.map((l) => client.waitFor(l.body.id, ['succeeded'])))
+      const highFinished = new Date(highDone.finished_at).getTime()
+      for (const low of lowDone)
+        expect(new Date(low.started_at).getTime()).toBeGreaterThan(highFinished)
+    } finally {
+      await lowLane.resume()
+    }
   })
 
   it('a duplicate delivery of a finished job answers 200 and changes nothing', async () => {
@@ -224,12 +235,13 @@ describe('jobs API → QStash → worker', () => {
     const { body } = await client.enqueue({
       type: 'system.echo',
       payload: { message: 'never' },
-      delay: 100,
+      delay: 300,
     })
+    // 300 s of QStash time is 3 s here: room for the cancel call on a loaded machine.
     const cancelled = await client.call(`/v1/jobs/${body.id}/cancel`, { method: 'POST' })
     expect(cancelled.status).toBe(200)
     expect(cancelled.body.status).toBe('cancelled')
-    await new Promise((r) => setTimeout(r, 1500))
+    await new Promise((r) => setTimeout(r, 3500))
     const after = (await client.get(body.id)).body
     expect(after).toMatchObject({ status: 'cancelled', attempts: 0 })
     expect((await client.call(`/v1/jobs/${body.id}/cancel`, { method: 'POST' })).status).toBe(409)
@@ -360,9 +372,20 @@ describe('cron schedules (QStash schedules, time-scaled: a cron minute lasts 0.6
     const deleted = await client.call(`/v1/schedules/${schedule.id}`, { method: 'DELETE' })
     expect(deleted.status).toBe(200)
     expect((await client.call(`/v1/schedules/${schedule.id}`)).status).toBe(404)
-    // A firing already in flight may still land; after that, nothing more (3+ cron minutes).
-    await new Promise((r) => setTimeout(r, 700))
-    const settled = (await jobsOf(client, schedule.id)).length
+    // A firing already in flight may still land: wait until the count holds for 1.5 s (more than
+    // two cron minutes), then nothing more may come.
+    let settled = (await jobsOf(client, schedule.id)).length
+    let stableSince = Date.now()
+    const settleBy = Date.now() + 10_000
+    while (Date.now() - stableSince < 1_500) {
+      expect(Date.now(), 'the deleted schedule kept firing').toBeLessThan(settleBy)
+      await new Promise((r) => setTimeout(r, 100))
+      const now = (await jobsOf(client, schedule.id)).length
+      if (now !== settled) {
+        settled = now
+        stableSince = Date.now()
+      }
+    }
     await new Promise((r) => setTimeout(r, 2_000))
     expect((await jobsOf(client, schedule.id)).length).toBe(settled)
   })

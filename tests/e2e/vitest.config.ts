@@ -5,5 +5,7 @@ export default defineConfig({
     testTimeout: 240_000,
     hookTimeout: 240_000,
     fileParallelism: false,
+    // expect.poll's 1 s default is shorter than a round trip through wrangler dev under load
+    expect: { poll: { timeout: 15_000, interval: 100 } },
   },
 })

@@ -90,6 +90,8 @@ export const configSchema = z
     RATE_LIMIT_PER_MINUTE_FREE: int(60, 1, 1_000_000),
     RATE_LIMIT_PER_MINUTE_PRO: int(600, 1, 1_000_000),
     RATE_LIMIT_PER_MINUTE_ENTERPRISE: int(6_000, 1, 1_000_000),
+    // How long the limiter waits for Redis before letting the request through (fail-open).
+    RATE_LIMIT_TIMEOUT_MS: int(1_000, 50, 60_000, 'a number of milliseconds'),
     TOKEN_BUDGET_MONTHLY_FREE: int(1_000_000, 0, 1e12),
     TOKEN_BUDGET_MONTHLY_PRO: int(50_000_000, 0, 1e12),
     TOKEN_BUDGET_MONTHLY_ENTERPRISE: int(1_000_000_000, 0, 1e12),

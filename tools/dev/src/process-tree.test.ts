@@ -10,7 +10,7 @@ describe('process tree', () => {
     })
     const pid = root.pid as number
     let tree = descendantsOf(pid)
-    for (let i = 0; i < 40 && [...tree.values()].filter((c) => c === 'sleep').length < 2; i++) {
+    for (let i = 0; i < 200 && [...tree.values()].filter((c) => c === 'sleep').length < 2; i++) {
       await new Promise((resolve) => setTimeout(resolve, 25))
       tree = descendantsOf(pid)
     }

@@ -159,7 +159,15 @@ function startLimitChecks(
     hint,
     limit:
       options.rateLimit !== false
-        ? settle(checkRateLimit(redis, hint.identifier, limits.requestsPerMinute, warn(c)))
+        ? settle(
+            checkRateLimit(
+              redis,
+              hint.identifier,
+              limits.requestsPerMinute,
+              config.RATE_LIMIT_TIMEOUT_MS,
+              warn(c),
+            ),
+          )
         : null,
     used:
       options.tokenBudget && limits.monthlyTokens > 0 ? tokensUsed(redis, hint.workspaceId) : null,

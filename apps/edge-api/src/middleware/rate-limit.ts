@@ -7,15 +7,16 @@ import { ApiError } from '../errors'
  * `@upstash/ratelimit`. One limiter per (Redis client, limit), kept for the isolate, so the
  * library's in-memory block cache answers repeat offenders without a round trip.
  */
-const limiters = new WeakMap<Redis, Map<number, Ratelimit>>()
+const limiters = new WeakMap<Redis, Map<string, Ratelimit>>()
 
-function limiterFor(redis: Redis, perMinute: number): Ratelimit {
+function limiterFor(redis: Redis, perMinute: number, timeoutMs: number): Ratelimit {
   let byLimit = limiters.get(redis)
   if (!byLimit) {
     byLimit = new Map()
     limiters.set(redis, byLimit)
   }
-  let limiter = byLimit.get(perMinute)
+  const key = `${perMinute}/${timeoutMs}`
+  let limiter = byLimit.get(key)
   if (!limiter) {
     limiter = new Ratelimit({
       redis,
@@ -23,10 +24,10 @@ function limiterFor(redis: Redis, perMinute: number): Ratelimit {
       prefix: `ss:rl:${perMinute}`,
       analytics: false,
       // A slow Redis lets the request through after this long (fail-open, docs/limits.md).
-      timeout: 1000,
+      timeout: timeoutMs,
       enableProtection: false,
     })
-    byLimit.set(perMinute, limiter)
+    byLimit.set(key, limiter)
   }
   return limiter
 }
@@ -53,11 +54,12 @@ export async function checkRateLimit(
   redis: Redis,
   identifier: string,
   perMinute: number,
+  timeoutMs: number,
   warn: (message: string) => void,
 ): Promise<RateLimitOutcome | null> {
   let result: Awaited<ReturnType<Ratelimit['limit']>>
   try {
-    result = await limiterFor(redis, perMinute).limit(identifier)
+    result = await limiterFor(redis, perMinute, timeoutMs).limit(identifier)
   } catch (error) {
     warn(`rate limit skipped, Redis unreachable: ${error instanceof Error ? error.name : 'error'}`)
     return null

@@ -188,8 +188,8 @@ describe('publish and deliver', () => {
       const da = await waitFor(() => delivered(a.messageId)[0], 10_000, 'the near notBefore')
       expect(da.at).toBeGreaterThanOrEqual(soon * 1000)
       expect(da.at).toBeLessThan(soon * 1000 + 3000)
-      // by now b's 1 s delay passed at least half a second ago
-      expect(Date.now() - publishedAt).toBeGreaterThan(1500)
+      // let b's 1 s delay pass by at least half a second (a loaded machine may be there already)
+      await sleep(Math.max(0, publishedAt + 1500 - Date.now()))
       expect(delivered(b.messageId)).toHaveLength(0)
       expect((await rc.messages.get(b.messageId)).notBefore).toBe(later * 1000)
       expect(await rc.messages.cancel(b.messageId)).toEqual({ cancelled: 1 })
@@ -197,13 +197,25 @@ describe('publish and deliver', () => {
   })
 
   it('cancelling before delivery prevents it, single and bulk', async () => {
-    const a = await client.publish({ url: `${endpoint.url}/cancel`, body: 'a', delay: 50 })
-    const b = await client.publish({ url: `${endpoint.url}/cancel`, body: 'b', delay: 50 })
-    const c = await client.publish({ url: `${endpoint.url}/cancel`, body: 'c', delay: 50 })
+    // 300 s is 3 s at this scale; a message with the same delay, not cancelled, shows when the
+    // cancelled ones would have arrived
+    const a = await client.publish({ url: `${endpoint.url}/cancel`, body: 'a', delay: 300 })
+    const b = await client.publish({ url: `${endpoint.url}/cancel`, body: 'b', delay: 300 })
+    const c = await client.publish({ url: `${endpoint.url}/cancel`, body: 'c', delay: 300 })
+    const control = await client.publish({
+      url: `${endpoint.url}/not-cancelled`,
+      body: 'd',
+      delay: 300,
+    })
     expect(await client.messages.cancel(a.messageId)).toEqual({ cancelled: 1 })
     expect(await client.messages.cancel([b.messageId, c.messageId])).toEqual({ cancelled: 2 })
     await expect(client.messages.cancel(a.messageId)).rejects.toMatchObject({ status: 404 })
-    await sleep(800)
+    await waitFor(
+      () => endpoint.deliveries.some((x) => x.headers['upstash-message-id'] === control.messageId),
+      10_000,
+      'the message that was not cancelled',
+    )
+    await sleep(100)
     expect(endpoint.deliveries.filter((x) => x.path === '/cancel')).toHaveLength(0)
     const logs = await client.logs({ filter: { state: 'CANCELLED' } as never })
     expect(logs.logs.map((l) => l.messageId)).toEqual(
@@ -260,9 +272,11 @@ describe('publish and deliver', () => {
     expect(c2).toEqual({ messageId: c1.messageId, deduplicated: true })
     expect(c3.messageId).not.toBe(c1.messageId)
     expect(c3).not.toHaveProperty('deduplicated')
-    await sleep(300)
-    expect(endpoint.deliveries.filter((x) => x.path === '/dedup')).toHaveLength(1)
-    expect(endpoint.deliveries.filter((x) => x.path === '/dedup-c')).toHaveLength(2)
+    const count = (path: string) => endpoint.deliveries.filter((x) => x.path === path).length
+    await waitFor(() => count('/dedup') >= 1 && count('/dedup-c') >= 2, 5000, 'the deliveries')
+    await sleep(200)
+    expect(count('/dedup')).toBe(1)
+    expect(count('/dedup-c')).toBe(2)
     // the 10 minute window is 6 s at timeScale 0.01; a short-scale emulator shows expiry fast
     const fast = await startQStashEmulator({ port: 0, timeScale: 0.0001 })
     try {

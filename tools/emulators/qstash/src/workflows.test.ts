@@ -326,7 +326,7 @@ describe('workflows', () => {
     const runs = counter()
     const { handler } = serve(async (context) => {
       await context.run('first', () => runs.hit('first'))
-      await context.sleep('long', 600) // 600 ms at this scale
+      await context.sleep('long', 3000) // 3 s at this scale: room for the cancel under load
       await context.run('second', () => runs.hit('second'))
     }, options(emu))
     const app = await server({ '/cancel': handler })
@@ -343,7 +343,7 @@ describe('workflows', () => {
 
     expect(await wf.cancel(workflowRunId)).toEqual({ cancelled: 1 })
     expect(await wf.cancel(workflowRunId)).toEqual({ cancelled: 0 })
-    await new Promise((r) => setTimeout(r, 1000))
+    await new Promise((r) => setTimeout(r, 3500))
     const run = await runLog(wf, workflowRunId)
     expect(run?.workflowState).toBe('RUN_CANCELED')
     expect(runs.get('first')).toBe(1)
@@ -378,7 +378,7 @@ describe('workflows', () => {
         runs.hit('double')
         return context.requestPayload.n * 2
       })
-      await context.sleep('wait', 50) // 500 ms at this scale: the restart happens meanwhile
+      await context.sleep('wait', 300) // 3 s at this scale: the restart happens meanwhile
       return await context.run('add', () => {
         runs.hit('add')
         return doubled + 1
