@@ -69,6 +69,8 @@ export const CATALOG: Record<string, CatalogEntry> = {
       pooling: 'mean',
       normalize: true,
       prefix: 'query: ',
+      queryPrefix: 'query: ',
+      passagePrefix: 'passage: ',
       dimensions: 384,
     },
   },

@@ -451,6 +451,7 @@ export type ApiSchema = MergeSchemaPath<
                   input: string | string[]
                   encoding_format?: 'float' | 'base64' | undefined
                   dimensions?: number | undefined
+                  input_type?: 'query' | 'passage' | 'document' | undefined
                   user?: string | undefined
                 }
               }
@@ -473,6 +474,7 @@ export type ApiSchema = MergeSchemaPath<
                   input: string | string[]
                   encoding_format?: 'float' | 'base64' | undefined
                   dimensions?: number | undefined
+                  input_type?: 'query' | 'passage' | 'document' | undefined
                   user?: string | undefined
                 }
               }
@@ -492,6 +494,7 @@ export type ApiSchema = MergeSchemaPath<
                   input: string | string[]
                   encoding_format?: 'float' | 'base64' | undefined
                   dimensions?: number | undefined
+                  input_type?: 'query' | 'passage' | 'document' | undefined
                   user?: string | undefined
                 }
               }
@@ -514,6 +517,7 @@ export type ApiSchema = MergeSchemaPath<
                   input: string | string[]
                   encoding_format?: 'float' | 'base64' | undefined
                   dimensions?: number | undefined
+                  input_type?: 'query' | 'passage' | 'document' | undefined
                   user?: string | undefined
                 }
               }

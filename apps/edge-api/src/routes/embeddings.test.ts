@@ -94,6 +94,30 @@ describe('POST /v1/embeddings (through the official openai client)', () => {
     expect((await call('/v1/me', { token: key.key }, fetcher)).status).toBe(200)
   })
 
+  it('passes input_type to the ml-node: an asymmetric embedder prefixes queries and passages', async () => {
+    const a = await signup('embedtype')
+    const embed = async (json: Record<string, unknown>) => {
+      const r = await call('/v1/embeddings', {
+        method: 'POST',
+        token: a.token,
+        json: { model: 'asymmetric-fixture', ...json },
+      })
+      expect(r.status, JSON.stringify(r.body)).toBe(200)
+      return r.body.data[0].embedding as number[]
+    }
+    const text = 'where are invoices stored'
+    // The ml-node puts `query: ` before an input_type query text; sent by hand it is the same.
+    expect(await embed({ input: text, input_type: 'query' })).toEqual(
+      await embed({ input: `query: ${text}` }),
+    )
+    expect(await embed({ input: text, input_type: 'document' })).toEqual(
+      await embed({ input: `passage: ${text}` }),
+    )
+    expect(await embed({ input: text, input_type: 'query' })).not.toEqual(
+      await embed({ input: text }),
+    )
+  })
+
   it('needs the embeddings scope and validates input, naming the field', async () => {
     const a = await signup('embedscope')
     const chatOnly = await createKey(a.token, ['chat'])
@@ -110,6 +134,7 @@ describe('POST /v1/embeddings (through the official openai client)', () => {
       [{ model: 'use-lite-512', input: [] }, 'input'],
       [{ model: 'use-lite-512', input: 'x', encoding_format: 'hex' }, 'encoding_format'],
       [{ model: 'use-lite-512', input: 'x', dimensions: -1 }, 'dimensions'],
+      [{ model: 'use-lite-512', input: 'x', input_type: 'search' }, 'input_type'],
     ] as const) {
       const r = await call('/v1/embeddings', { method: 'POST', token: a.token, json })
       expect(r.status, JSON.stringify(json)).toBe(400)

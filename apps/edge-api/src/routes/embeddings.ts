@@ -17,6 +17,14 @@ const EmbeddingsRequest = z
       .openapi({ description: 'A string or an array of strings (token arrays are not supported)' }),
     encoding_format: z.enum(['float', 'base64']).optional(),
     dimensions: z.number().int().positive().optional(),
+    input_type: z
+      .enum(['query', 'passage', 'document'])
+      .optional()
+      .openapi({
+        description:
+          'What the texts are for: asymmetric embedders put a different instruction before ' +
+          'search queries and stored passages (`document` = `passage`); others ignore it',
+      }),
     user: z.string().max(256).optional(),
   })
   .openapi('EmbeddingsRequest')

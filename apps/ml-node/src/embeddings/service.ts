@@ -7,6 +7,7 @@ import { ModelLoad } from '../models/model-load.js'
 import { card, type ModelCard } from '../models/registry.js'
 import { OnnxEmbedder, onnxDimensions } from '../onnx/embedder.js'
 import { onnxCard } from '../onnx/runtime.js'
+import { type InputType, textPrefixesCard } from './input-type.js'
 import { type Embedder, ModelLostError, UseLiteEmbedder } from './use-lite.js'
 
 export interface Embedded {
@@ -42,6 +43,7 @@ export class EmbeddingService {
         new OnnxEmbedder(info, config),
         onnxCard(info, 'embeddings', 'neural text embedder (bi-encoder, ONNX)', {
           dimensions: onnxDimensions(info),
+          ...textPrefixesCard(info.meta),
           ...(typeof info.config.max_position_embeddings === 'number'
             ? { context_length: info.config.max_position_embeddings }
             : {}),
@@ -141,15 +143,25 @@ export class EmbeddingService {
     return this.entries.has(id)
   }
 
-  /** Embeds with the model `requested` names (resolved here, so aliases work for every caller). */
-  async embed(requested: string, texts: string[], signal?: AbortSignal): Promise<Embedded[]> {
+  /**
+   * Embeds with the model `requested` names (resolved here, so aliases work for every caller),
+   * each text behind the model's prefix for `inputType`.
+   */
+  async embed(
+    requested: string,
+    texts: string[],
+    signal?: AbortSignal,
+    inputType?: InputType,
+  ): Promise<Embedded[]> {
     const model = this.resolve(requested)
     const e = this.entries.get(model)
     if (!e) throw this.catalog.notFound('embeddings', requested)
+    const prefix = e.embedder.prefixFor?.(inputType) ?? ''
+    const prefixed = prefix ? texts.map((t) => prefix + t) : texts
     // One deadline for the request, waiting for a (re)load included.
     const deadline = await e.load.startRequest(this.config.REQUEST_TIMEOUT_MS, signal)
     const out = await e.batcher
-      .submit(texts, signal, deadline - Date.now())
+      .submit(prefixed, signal, deadline - Date.now())
       .catch((err: unknown) => {
         if (!(err instanceof ModelLostError)) throw err
         throw unavailable(

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import type { InputType } from './input-type.js'
 
 export interface EmbeddingBatch {
   vectors: Float32Array[]
@@ -9,7 +10,10 @@ export interface Embedder {
   readonly id: string
   readonly dimensions: number
   load(): Promise<{ loadMs: number; details: Record<string, unknown> }>
+  /** Texts arrive with their prefix already in place (see prefixFor). */
   embed(texts: string[]): Promise<EmbeddingBatch>
+  /** The instruction put before a text of this input type; none when absent. */
+  prefixFor?(type: InputType | undefined): string
   close(): Promise<void>
   /** Set by the owner: the loaded model stopped working (its worker died). */
   onLost?: ((err: Error) => void) | undefined

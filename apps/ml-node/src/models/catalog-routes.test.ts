@@ -42,6 +42,13 @@ const registry = {
     },
     { id: 'renamed-bert', task: 'embeddings', path: 'embeddings/discovered-bert' },
     {
+      id: 'asymmetric-bert',
+      task: 'embeddings',
+      path: 'custom/asymmetric',
+      queryPrefix: 'query: ',
+      passagePrefix: 'passage: ',
+    },
+    {
       id: 'tiny-chat',
       task: 'chat',
       path: 'weights/tiny.gguf',
@@ -59,6 +66,7 @@ beforeAll(async () => {
   const models = join(tmp, 'models')
   const embedder = join(fixtures, 'embeddings', FIXTURE_EMBEDDER)
   cpSync(embedder, join(models, 'custom', 'bert'), { recursive: true })
+  cpSync(embedder, join(models, 'custom', 'asymmetric'), { recursive: true })
   cpSync(embedder, join(models, 'embeddings', 'discovered-bert'), { recursive: true })
   mkdirSync(join(models, 'weights'))
   copyFileSync(gguf, join(models, 'weights', 'tiny.gguf'))
@@ -120,6 +128,51 @@ describe('aliases and defaults', () => {
       expect(res.json.model).toBe('my-embedder')
       expect(res.json.data[0].embedding).toEqual(got)
     }
+  })
+
+  it('puts the input_type prefix before each text of an asymmetric embedder', async () => {
+    const text = 'how do cron schedules fire'
+    const vector = async (body: Record<string, unknown>) => {
+      const res = await post('/v1/embeddings', { encoding_format: 'float', ...body })
+      expect(res.status).toBe(200)
+      return res.json.data[0].embedding as number[]
+    }
+    const close = (got: number[], want: number[]) => {
+      expect(got).toHaveLength(want.length)
+      for (const [i, x] of got.entries()) expect(x).toBeCloseTo(want[i] as number, 5)
+    }
+    // The same weights under their fixture name, fed the prefixed text, are the reference.
+    const fixture = (input: string) => vector({ model: FIXTURE_EMBEDDER, input })
+    const model = 'asymmetric-bert'
+    close(
+      await vector({ model, input: text, input_type: 'query' }),
+      await fixture(`query: ${text}`),
+    )
+    const passage = await fixture(`passage: ${text}`)
+    close(await vector({ model, input: text, input_type: 'passage' }), passage)
+    close(await vector({ model, input: [text], input_type: 'document' }), passage)
+    close(await vector({ model, input: text }), await fixture(text))
+    // A model with one `prefix` uses it whatever the input_type.
+    close(
+      await vector({ model: 'my-embedder', input: text, input_type: 'passage' }),
+      await fixture(`query: ${text}`),
+    )
+    const bad = await post('/v1/embeddings', { model, input: text, input_type: 'search' })
+    expect(bad.status).toBe(400)
+    expect(bad.json.error.param).toBe('input_type')
+
+    const cards = await listed()
+    expect(cards.find((m) => m.id === model)?.text_prefixes).toEqual({
+      default: '',
+      query: 'query: ',
+      passage: 'passage: ',
+    })
+    expect(cards.find((m) => m.id === 'my-embedder')?.text_prefixes).toEqual({
+      default: 'query: ',
+      query: 'query: ',
+      passage: 'query: ',
+    })
+    expect(cards.find((m) => m.id === 'renamed-bert')).not.toHaveProperty('text_prefixes')
   })
 
   it('serves a rerank alias with the cross-encoder; the registry default wins over it', async () => {

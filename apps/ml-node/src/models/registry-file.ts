@@ -47,6 +47,8 @@ const entry = z.discriminatedUnion(
       pooling: z.enum(['mean', 'cls']).optional(),
       normalize: z.boolean().optional(),
       prefix: z.string().max(200).optional(),
+      queryPrefix: z.string().max(200).optional(),
+      passagePrefix: z.string().max(200).optional(),
       dimensions: z.number().int().positive().optional(),
       dtype,
     }),

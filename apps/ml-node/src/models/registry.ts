@@ -23,6 +23,8 @@ export interface ModelCard {
   license: string
   dimensions?: number
   context_length?: number
+  /** Embedders: the text put before inputs of each `input_type` (default: none named). */
+  text_prefixes?: { default: string; query: string; passage: string }
   status: 'ready' | 'loading' | 'unavailable' | 'training' | 'failed'
   /** Set on an alias's entry: the model id that serves it (registry.json `aliases`). */
   alias_of?: string

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import type { Config } from '../config.js'
+import type { TextPrefixes } from '../embeddings/input-type.js'
 
 export type OnnxTask = 'embeddings' | 'rerank' | 'transcription'
 
@@ -12,7 +13,7 @@ export const TASK_FOLDERS: Record<OnnxTask, string> = {
 }
 
 /** Optional `synthstack.json` beside a model: what its config.json cannot say. */
-export interface SynthstackMeta {
+export interface SynthstackMeta extends TextPrefixes {
   family?: string
   license?: string
   dimensions?: number
@@ -20,8 +21,6 @@ export interface SynthstackMeta {
   pooling?: 'mean' | 'cls'
   /** Embedders: L2-normalise the result. Default true. */
   normalize?: boolean
-  /** Embedders: text put before every input (e5 wants `query: ` or `passage: `). */
-  prefix?: string
   /** Cross-encoders: logits → relevance score. Default sigmoid (one label) or softmax (two). */
   activation?: 'sigmoid' | 'softmax' | 'none'
   /** `fp32` (onnx/model.onnx) or `q8` (onnx/model_quantized.onnx); found from the files when absent. */

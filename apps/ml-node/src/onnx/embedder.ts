@@ -1,5 +1,6 @@
 import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers'
 import type { Config } from '../config.js'
+import { type InputType, textPrefix } from '../embeddings/input-type.js'
 import type { Embedder, EmbeddingBatch } from '../embeddings/use-lite.js'
 import { type OnnxModelInfo, refreshModelFolder } from './discovery.js'
 import { loadErrorMessage, transformers, withDevice } from './runtime.js'
@@ -31,6 +32,10 @@ export class OnnxEmbedder implements Embedder {
     return this.info.id
   }
 
+  prefixFor(type: InputType | undefined) {
+    return textPrefix(this.info.meta, type)
+  }
+
   async load() {
     const { info } = this
     refreshModelFolder(info)
@@ -55,11 +60,7 @@ export class OnnxEmbedder implements Embedder {
   async embed(texts: string[]): Promise<EmbeddingBatch> {
     const { tokenizer, model, info } = this
     if (!tokenizer || !model) throw new Error('embedder not loaded')
-    const prefix = info.meta.prefix ?? ''
-    const inputs = tokenizer(
-      texts.map((t) => prefix + t),
-      { padding: true, truncation: true },
-    )
+    const inputs = tokenizer(texts, { padding: true, truncation: true })
     const out = (await model(inputs)) as Record<string, Tensor>
     const mask = inputs.attention_mask as Tensor
     const [batch, seq] = mask.dims as [number, number]

@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import type { Config } from '../config.js'
+import { INPUT_TYPES, inputTypeOf } from '../embeddings/input-type.js'
 import type { EmbeddingService } from '../embeddings/service.js'
 import { badRequest, readJson } from '../http/errors.js'
 
@@ -10,6 +11,8 @@ const body = z.object({
   input: z.union([z.string(), z.array(z.unknown()).min(1, 'must not be empty')]),
   encoding_format: z.enum(['float', 'base64']).default('float'),
   dimensions: z.number().int().positive().optional(),
+  /** query or passage (document): which prefix an asymmetric embedder puts before each text. */
+  input_type: z.enum(INPUT_TYPES).optional(),
   user: z.string().optional(),
 })
 
@@ -45,7 +48,7 @@ export function embeddingsRoutes(config: Config, svc: EmbeddingService) {
     if (req.dimensions !== undefined && req.dimensions !== dims) {
       throw badRequest('dimensions', `Model '${model}' only produces ${dims} dimensions.`)
     }
-    const out = await svc.embed(model, texts, c.req.raw.signal)
+    const out = await svc.embed(model, texts, c.req.raw.signal, inputTypeOf(req.input_type))
     const tokens = out.reduce((s, o) => s + o.tokens, 0)
     return c.json({
       object: 'list',
