@@ -4,8 +4,8 @@ import { ApiError } from '../errors'
 
 /**
  * Requests per minute per caller (`key:<id>` or `user:<id>`), sliding window, with
- * `@upstash/ratelimit`. One limiter per (Redis client, limit), kept for the isolate, so the
- * library's in-memory block cache answers repeat offenders without a round trip.
+ * `@upstash/ratelimit`. One limiter per (Redis client, limit, timeout), kept for the isolate, so
+ * the library's in-memory block cache answers repeat offenders without a round trip.
  */
 const limiters = new WeakMap<Redis, Map<string, Ratelimit>>()
 

@@ -102,6 +102,12 @@ const listed = async () =>
     }
   ).data
 
+/** Same vector to 5 decimals (one model, two batches, may differ in the last float bits). */
+const expectCloseVector = (got: number[], want: number[]) => {
+  expect(got).toHaveLength(want.length)
+  for (const [i, x] of got.entries()) expect(x).toBeCloseTo(want[i] as number, 5)
+}
+
 const embed = async (model: string, input: string) =>
   client.embeddings.create({ model, input, encoding_format: 'float' })
 
@@ -117,7 +123,7 @@ describe('aliases and defaults', () => {
     const want = prefixed.data[0]?.embedding as number[]
     const got = viaAlias.data[0]?.embedding as number[]
     expect(got).toHaveLength(32)
-    for (const [i, x] of got.entries()) expect(x).toBeCloseTo(want[i] as number, 5)
+    expectCloseVector(got, want)
     expect(viaAlias.usage.prompt_tokens).toBe(prefixed.usage.prompt_tokens)
     const plain = await embed(FIXTURE_EMBEDDER, text)
     expect(plain.data[0]?.embedding).not.toEqual(got)
@@ -137,23 +143,19 @@ describe('aliases and defaults', () => {
       expect(res.status).toBe(200)
       return res.json.data[0].embedding as number[]
     }
-    const close = (got: number[], want: number[]) => {
-      expect(got).toHaveLength(want.length)
-      for (const [i, x] of got.entries()) expect(x).toBeCloseTo(want[i] as number, 5)
-    }
     // The same weights under their fixture name, fed the prefixed text, are the reference.
     const fixture = (input: string) => vector({ model: FIXTURE_EMBEDDER, input })
     const model = 'asymmetric-bert'
-    close(
+    expectCloseVector(
       await vector({ model, input: text, input_type: 'query' }),
       await fixture(`query: ${text}`),
     )
     const passage = await fixture(`passage: ${text}`)
-    close(await vector({ model, input: text, input_type: 'passage' }), passage)
-    close(await vector({ model, input: [text], input_type: 'document' }), passage)
-    close(await vector({ model, input: text }), await fixture(text))
+    expectCloseVector(await vector({ model, input: text, input_type: 'passage' }), passage)
+    expectCloseVector(await vector({ model, input: [text], input_type: 'document' }), passage)
+    expectCloseVector(await vector({ model, input: text }), await fixture(text))
     // A model with one `prefix` uses it whatever the input_type.
-    close(
+    expectCloseVector(
       await vector({ model: 'my-embedder', input: text, input_type: 'passage' }),
       await fixture(`query: ${text}`),
     )
